@@ -1,0 +1,84 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "SpeechRouter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "speechrouter", targets: ["speechrouter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages; each target is a module map and a shim header.
+        .systemLibrary(name: "CFlite", path: "Sources/CFlite"),
+        .systemLibrary(name: "CEspeakNG", path: "Sources/CEspeakNG", pkgConfig: "espeak-ng"),
+        .systemLibrary(name: "CLame", path: "Sources/CLame", pkgConfig: "lame"),
+        .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
+
+        .target(name: "SpeechCore", swiftSettings: strict),
+        .target(
+            name: "AudioPipeline",
+            dependencies: ["SpeechCore", "CLame", "CSoxr"],
+            swiftSettings: strict),
+        .target(
+            name: "BuiltinEngines",
+            dependencies: [
+                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "Accounts",
+            dependencies: [
+                "SpeechCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SpeechServer",
+            dependencies: [
+                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "speechrouter",
+            dependencies: [
+                "SpeechCore", "BuiltinEngines", "Accounts", "SpeechServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "SpeechCoreTests", dependencies: ["SpeechCore"], swiftSettings: strict),
+        .testTarget(
+            name: "AudioPipelineTests", dependencies: ["AudioPipeline"], swiftSettings: strict),
+        .testTarget(
+            name: "BuiltinEnginesTests", dependencies: ["BuiltinEngines", "AudioPipeline"],
+            swiftSettings: strict),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts"], swiftSettings: strict),
+        .testTarget(
+            name: "SpeechServerTests",
+            dependencies: [
+                "SpeechServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+    ]
+)

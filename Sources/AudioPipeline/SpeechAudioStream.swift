@@ -1,0 +1,141 @@
+import SpeechCore
+import Synchronization
+
+/// The audio of one response as an asynchronous sequence of encoded chunks.
+///
+/// Text is cut into pieces (`SentenceSplitter`); each piece is synthesized by the engine,
+/// resampled to 24 kHz and pushed through one encoder, so the pieces join into one continuous
+/// stream. Work is pulled: nothing is synthesized until the consumer asks, and at most
+/// `engine.parallelism` pieces are in flight, so memory stays bounded however long the input.
+public struct SpeechAudioStream: AsyncSequence {
+    public typealias Element = [UInt8]
+
+    let engine: any SpeechEngine
+    let text: String
+    let voice: String
+    let speed: Double
+    let format: AudioFormat
+    let progress: SpeechProgress?
+
+    public init(
+        engine: any SpeechEngine, text: String, voice: String, speed: Double, format: AudioFormat,
+        progress: SpeechProgress? = nil
+    ) {
+        self.engine = engine
+        self.text = text
+        self.voice = voice
+        self.speed = speed
+        self.format = format
+        self.progress = progress
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(state: PipelineState(stream: self))
+    }
+
+    /// @unchecked: the iterator owns C encoder and resampler state. It may be handed from one
+    /// task to another (the request handler starts it, the response writer finishes it), but
+    /// like any async iterator it is only ever advanced by one task at a time.
+    public struct Iterator: AsyncIteratorProtocol, @unchecked Sendable {
+        let state: PipelineState
+
+        public mutating func next() async throws -> [UInt8]? {
+            try await state.next()
+        }
+    }
+}
+
+/// Counts what a stream has spoken so far, for billing a stream that ends early.
+public final class SpeechProgress: Sendable {
+    private let characters = Mutex(0)
+
+    public init() {}
+
+    public var spokenCharacters: Int { characters.withLock { $0 } }
+
+    func add(_ count: Int) { characters.withLock { $0 += count } }
+}
+
+final class PipelineState {
+    private struct Piece {
+        let characters: Int
+        let task: Task<PCMAudio, any Error>
+    }
+
+    private let stream: SpeechAudioStream
+    private var splitter: SentenceSplitter.Iterator
+    private var inFlight: [Piece] = []
+    private var resampler: Resampler?
+    private let encoder: any AudioEncoder
+    private var started = false
+    private var finished = false
+
+    init(stream: SpeechAudioStream) {
+        self.stream = stream
+        self.splitter = SentenceSplitter(stream.text).makeIterator()
+        self.encoder = stream.format.makeEncoder()
+    }
+
+    deinit {
+        for piece in inFlight { piece.task.cancel() }
+    }
+
+    func next() async throws -> [UInt8]? {
+        if finished { return nil }
+        var output: [UInt8] = []
+        if !started {
+            started = true
+            fill()
+            guard !inFlight.isEmpty else {
+                finished = true
+                throw SpeechError.unspeakableInput(model: stream.engine.model.id)
+            }
+            output = encoder.begin()
+        }
+        var spokeAPiece = false
+        while !spokeAPiece || output.isEmpty {
+            guard !inFlight.isEmpty else {
+                finished = true
+                output += encoder.encode(resampler?.flush() ?? [])
+                output += encoder.finish()
+                return output.isEmpty ? nil : output
+            }
+            let piece = inFlight.removeFirst()
+            let audio: PCMAudio
+            do {
+                audio = try await withTaskCancellationHandler {
+                    try await piece.task.value
+                } onCancel: {
+                    piece.task.cancel()
+                }
+            } catch {
+                finished = true
+                throw error
+            }
+            try Task.checkCancellation()
+            // Start the next piece before encoding this one, so synthesis and encoding overlap.
+            fill()
+            output += encoder.encode(resample(audio))
+            stream.progress?.add(piece.characters)
+            spokeAPiece = true
+        }
+        return output
+    }
+
+    private func fill() {
+        while inFlight.count < max(stream.engine.parallelism, 1), let text = splitter.next() {
+            let engine = stream.engine
+            let (piece, voice, speed) = (String(text), stream.voice, stream.speed)
+            let task = Task { try await engine.synthesize(piece, voice: voice, speed: speed) }
+            inFlight.append(Piece(characters: piece.unicodeScalars.count, task: task))
+        }
+    }
+
+    private func resample(_ audio: PCMAudio) -> [Int16] {
+        if audio.sampleRate == AudioFormat.outputSampleRate { return audio.samples }
+        if resampler == nil || resampler!.inputRate != audio.sampleRate {
+            resampler = Resampler(from: audio.sampleRate, to: AudioFormat.outputSampleRate)
+        }
+        return resampler!.process(audio.samples)
+    }
+}

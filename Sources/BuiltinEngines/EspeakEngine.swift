@@ -1,0 +1,145 @@
+import CEspeakNG
+import Foundation
+import NIOPosix
+import SpeechCore
+
+/// `local/espeak-ng`: eSpeak NG, 100+ languages and their variants.
+///
+/// Thread safety: eSpeak NG keeps all of its state in process globals (the current voice, the
+/// rate, the output callback, the phoneme tables), so every call into it, initialization
+/// included, runs on one dedicated thread. Requests take turns a piece at a time, so a long
+/// request does not hold the engine for its whole length, and the event loop never waits on it.
+// @unchecked: the two mutable fields are touched only on `thread`, one call at a time.
+public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
+    public let model: SpeechModel
+    public var parallelism: Int { 1 }
+    private let thread: NIOThreadPool
+    private let sampleRate: Int
+    // Touched only on `thread`.
+    private var currentVoice = ""
+    private var currentRate: Int32 = 0
+
+    static let defaultRate = 175.0
+    static let openAIVoiceMap = [
+        "alloy": "en-us+f3", "ash": "en-us+m3", "ballad": "en-gb+m2", "coral": "en-us+f2",
+        "echo": "en-us+m1", "fable": "en-gb+m3", "onyx": "en-us+m7", "nova": "en-us+f4",
+        "sage": "en-us+f1", "shimmer": "en-us+f5", "verse": "en-us+m2", "marin": "en-us+f3",
+        "cedar": "en-us+m4",
+    ]
+
+    /// Starts the engine's thread and initializes eSpeak NG on it.
+    public static func start() async throws -> EspeakEngine {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        let (rate, languages, variants) = try await thread.runIfActive {
+            () throws -> (Int, [String], [String]) in
+            espeak_ng_InitializePath(nil)
+            let status = espeak_ng_Initialize(nil)
+            guard status == ENS_OK else { throw SpeechError.engineFailure("eSpeak NG failed to initialize (\(status))") }
+            let outputStatus = espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, nil)
+            guard outputStatus == ENS_OK else {
+                throw SpeechError.engineFailure("eSpeak NG output failed to initialize (\(outputStatus))")
+            }
+            espeak_SetSynthCallback(collectSamples)
+            return (Int(espeak_ng_GetSampleRate()), listLanguages(), listVariants())
+        }
+        return EspeakEngine(thread: thread, sampleRate: rate, languages: languages, variants: variants)
+    }
+
+    private init(thread: NIOThreadPool, sampleRate: Int, languages: [String], variants: [String]) {
+        self.thread = thread
+        self.sampleRate = sampleRate
+        self.model = SpeechModel(
+            id: "local/espeak-ng", name: "Local: eSpeak NG",
+            description: "eSpeak NG, built in and offline: formant synthesis in over 100 languages. "
+                + "Voices are language codes, optionally with a variant (en-us+f3).",
+            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
+            voices: languages + openAIVoiceNames, defaultVoice: "en-us", supportsSpeed: true,
+            voiceVariants: variants)
+    }
+
+    public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+        let name = Self.openAIVoiceMap[voice] ?? voice
+        let rate = Int32((Self.defaultRate * speed).rounded().clamped(to: 80...450))
+        let cleaned = String(String.UnicodeScalarView(text.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint && ($0.value >= 0x20 || $0 == "\n") }))
+        return try await thread.runIfActive { try self.synthesizeOnEngineThread(cleaned, voice: name, rate: rate) }
+    }
+
+    private func synthesizeOnEngineThread(_ text: String, voice: String, rate: Int32) throws -> PCMAudio {
+        if voice != currentVoice {
+            let status = espeak_SetVoiceByName(voice)
+            guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG has no voice \(voice)") }
+            currentVoice = voice
+        }
+        if rate != currentRate {
+            espeak_SetParameter(espeakRATE, rate, 0)
+            currentRate = rate
+        }
+        let collector = SampleCollector()
+        let status = withExtendedLifetime(collector) {
+            text.withCString { pointer in
+                espeak_Synth(
+                    pointer, strlen(pointer) + 1, 0, POS_CHARACTER, 0, UInt32(espeakCHARS_UTF8), nil,
+                    Unmanaged.passUnretained(collector).toOpaque())
+            }
+        }
+        guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG synthesis failed (\(status))") }
+        return PCMAudio(samples: collector.samples, sampleRate: sampleRate)
+    }
+
+    private static func listLanguages() -> [String] {
+        guard let list = espeak_ListVoices(nil) else { return [] }
+        var languages = Set<String>()
+        var index = 0
+        while let voice = list[index] {
+            index += 1
+            // `languages` is a run of (priority byte, NUL-terminated name), ending with a 0 byte.
+            guard var cursor = voice.pointee.languages else { continue }
+            while cursor.pointee != 0 {
+                let name = String(cString: cursor + 1)
+                languages.insert(name)
+                cursor += 1 + strlen(cursor + 1) + 1
+            }
+        }
+        return languages.sorted()
+    }
+
+    private static func listVariants() -> [String] {
+        var spec = espeak_VOICE()
+        return "variant".withCString { language in
+            spec.languages = language
+            guard let list = espeak_ListVoices(&spec) else { return [] }
+            var variants: [String] = []
+            var index = 0
+            while let voice = list[index] {
+                index += 1
+                if let identifier = voice.pointee.identifier {
+                    let path = String(cString: identifier)
+                    variants.append(String(path.split(separator: "/").last ?? Substring(path)))
+                }
+            }
+            return Array(Set(variants)).sorted()
+        }
+    }
+}
+
+/// Receives samples from eSpeak NG's callback during one synchronous `espeak_Synth` call.
+final class SampleCollector {
+    var samples: [Int16] = []
+}
+
+/// eSpeak NG's synthesis callback; `user_data` carries the `SampleCollector` of the call.
+private func collectSamples(
+    _ wave: UnsafeMutablePointer<Int16>?, _ count: Int32, _ events: UnsafeMutablePointer<espeak_EVENT>?
+) -> Int32 {
+    guard let events, let sink = events.pointee.user_data else { return 0 }
+    let collector = Unmanaged<SampleCollector>.fromOpaque(sink).takeUnretainedValue()
+    if let wave, count > 0 {
+        collector.samples.append(contentsOf: UnsafeBufferPointer(start: wave, count: Int(count)))
+    }
+    return 0
+}
+
+extension Comparable {
+    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
+}

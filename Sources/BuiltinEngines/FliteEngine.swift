@@ -1,0 +1,119 @@
+import CFlite
+import Foundation
+import NIOPosix
+import SpeechCore
+import Synchronization
+
+/// `local/flite`: CMU Flite's English voices.
+///
+/// Thread safety: `flite_init` and the `register_*` calls write globals, so they run once,
+/// under `registration`. Synthesis builds a fresh utterance per call and only reads the shared
+/// voice; 400 concurrent syntheses on one voice from 4 threads gave the same lengths as serial
+/// runs, so pieces run in parallel on the engine's thread pool. Per-request settings (speed)
+/// go on the utterance's features, never on the shared voice.
+public final class FliteEngine: SpeechEngine {
+    public let model: SpeechModel
+    public let parallelism: Int
+    private let voices: [String: FliteVoice]
+    private let threads: NIOThreadPool
+
+    /// OpenAI's voice names mapped to the closest Flite voice (slt is the only female one).
+    static let openAIVoiceMap = [
+        "alloy": "slt", "ash": "rms", "ballad": "awb", "coral": "slt", "echo": "rms", "fable": "awb",
+        "onyx": "rms", "nova": "slt", "sage": "kal16", "shimmer": "slt", "verse": "kal16",
+        "marin": "slt", "cedar": "awb",
+    ]
+
+    public init(threads: NIOThreadPool, parallelism: Int) {
+        self.threads = threads
+        self.parallelism = parallelism
+        self.voices = FliteVoice.registerAll()
+        let native = voices.keys.sorted()
+        self.model = SpeechModel(
+            id: "local/flite", name: "Local: CMU Flite",
+            description: "CMU Flite, built in and offline: small, fast, robotic English voices.",
+            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
+            voices: native + openAIVoiceNames, defaultVoice: "slt", supportsSpeed: true)
+    }
+
+    public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+        let name = Self.openAIVoiceMap[voice] ?? voice
+        guard let fliteVoice = voices[name] else {
+            throw SpeechError.unknownVoice(model: model.id, voice: voice, available: model.voices)
+        }
+        let speakable = Self.speakable(text)
+        if speakable.isEmpty { return PCMAudio(samples: [], sampleRate: fliteVoice.sampleRate) }
+        return try await threads.runIfActive { fliteVoice.synthesize(speakable, speed: speed) }
+    }
+
+    /// Flite reads English from ASCII; its letter-to-sound rules have no entries for other bytes
+    /// and `cst_error` exits the process on some malformed input. Accents are folded and
+    /// anything else outside printable ASCII is dropped before the text reaches C.
+    static func speakable(_ text: String) -> String {
+        var result = ""
+        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.decomposedStringWithCompatibilityMapping.unicodeScalars {
+            switch scalar.value {
+            case 0x20...0x7E: result.unicodeScalars.append(scalar)
+            case 0x09, 0x0A, 0x0D: result.unicodeScalars.append(" ")
+            case 0x2018, 0x2019: result.unicodeScalars.append("'")
+            case 0x201C, 0x201D: result.unicodeScalars.append("\"")
+            case 0x2013, 0x2014: result += ", "
+            case 0x2026: result += "..."
+            default: continue
+            }
+        }
+        return result.contains(where: { $0.isLetter || $0.isNumber }) ? result : ""
+    }
+}
+
+/// One registered Flite voice. The pointer is owned by Flite's global voice list for the life
+/// of the process and only read after registration, so sharing it across threads is safe.
+struct FliteVoice: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<cst_voice>
+    let sampleRate: Int
+
+    private static let registration = Mutex(false)
+
+    static func registerAll() -> [String: FliteVoice] {
+        registration.withLock { initialized in
+            if !initialized {
+                flite_init()
+                initialized = true
+            }
+            var voices: [String: FliteVoice] = [:]
+            let registrations: [(String, (UnsafePointer<CChar>?) -> UnsafeMutablePointer<cst_voice>?)] = [
+                ("slt", register_cmu_us_slt), ("rms", register_cmu_us_rms), ("awb", register_cmu_us_awb),
+                ("kal16", register_cmu_us_kal16), ("kal", register_cmu_us_kal),
+            ]
+            for (name, register) in registrations {
+                guard let pointer = register(nil) else { continue }
+                voices[name] = FliteVoice(pointer: pointer, sampleRate: probeRate(pointer))
+            }
+            return voices
+        }
+    }
+
+    /// The voice's output rate, read from a one-word synthesis (Flite voices do not expose it).
+    private static func probeRate(_ voice: UnsafeMutablePointer<cst_voice>) -> Int {
+        guard let wave = flite_text_to_wave("a", voice) else { return 16_000 }
+        defer { delete_wave(wave) }
+        return Int(wave.pointee.sample_rate)
+    }
+
+    func synthesize(_ text: String, speed: Double) -> PCMAudio {
+        guard let utterance = new_utterance() else { return PCMAudio(samples: [], sampleRate: sampleRate) }
+        defer { delete_utterance(utterance) }
+        utt_set_input_text(utterance, text)
+        utt_init(utterance, pointer)
+        // Flite keeps feature names by pointer, so the name must outlive the utterance:
+        // feat_own_string copies it into the utterance's own features.
+        let features = utterance.pointee.features
+        feat_set_float(features, feat_own_string(features, "duration_stretch"), Float(1 / speed))
+        guard utt_synth(utterance) != nil, let wave = utt_wave(utterance), wave.pointee.num_samples > 0 else {
+            return PCMAudio(samples: [], sampleRate: sampleRate)
+        }
+        let samples = Array(UnsafeBufferPointer(start: wave.pointee.samples, count: Int(wave.pointee.num_samples)))
+        return PCMAudio(samples: samples, sampleRate: Int(wave.pointee.sample_rate))
+    }
+}

@@ -1,0 +1,86 @@
+/// Cuts text into pieces that are spoken one at a time, so audio can stream while the rest is
+/// still being synthesized. Pieces end after sentence punctuation or a line break; a piece longer
+/// than `maxLength` is cut at the last comma or space before the limit, so one piece never holds
+/// more than a bounded amount of audio however the text is written.
+public struct SentenceSplitter: Sequence, Sendable {
+    public var text: String
+    public var maxLength: Int
+    /// The first piece is cut shorter so the first audio comes sooner.
+    public var firstMaxLength: Int
+
+    public init(_ text: String, maxLength: Int = 400, firstMaxLength: Int = 160) {
+        self.text = text
+        self.maxLength = Swift.max(maxLength, 16)
+        self.firstMaxLength = Swift.max(Swift.min(firstMaxLength, maxLength), 16)
+    }
+
+    public func makeIterator() -> Iterator {
+        Iterator(text: text, maxLength: maxLength, firstMaxLength: firstMaxLength)
+    }
+
+    public struct Iterator: IteratorProtocol {
+        let text: String
+        let maxLength: Int
+        let firstMaxLength: Int
+        var position: String.Index
+        var produced = 0
+
+        init(text: String, maxLength: Int, firstMaxLength: Int) {
+            self.text = text
+            self.maxLength = maxLength
+            self.firstMaxLength = firstMaxLength
+            self.position = text.startIndex
+        }
+
+        public mutating func next() -> Substring? {
+            while position < text.endIndex {
+                let limit = produced == 0 ? firstMaxLength : maxLength
+                let end = pieceEnd(from: position, limit: limit)
+                let piece = text[position..<end]
+                position = end
+                let trimmed = piece.trimmingWhitespace()
+                if trimmed.contains(where: { $0.isLetter || $0.isNumber }) {
+                    produced += 1
+                    return trimmed
+                }
+            }
+            return nil
+        }
+
+        private func pieceEnd(from start: String.Index, limit: Int) -> String.Index {
+            var index = start
+            var count = 0
+            var lastSoftBreak: String.Index?
+            var lastSpace: String.Index?
+            while index < text.endIndex {
+                let character = text[index]
+                let next = text.index(after: index)
+                count += 1
+                if character.isNewline { return next }
+                if Self.sentenceEnds.contains(character) {
+                    if next == text.endIndex || text[next].isWhitespace { return next }
+                }
+                if character.isWhitespace { lastSpace = next }
+                if Self.softBreaks.contains(character), next < text.endIndex, text[next].isWhitespace {
+                    lastSoftBreak = next
+                }
+                if count >= limit {
+                    return lastSoftBreak ?? lastSpace ?? next
+                }
+                index = next
+            }
+            return text.endIndex
+        }
+
+        static let sentenceEnds: Set<Character> = [".", "!", "?", ";", "…", "。", "！", "？"]
+        static let softBreaks: Set<Character> = [",", ":", "—", "–", ")", "，", "、"]
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> Substring {
+        guard let first = firstIndex(where: { !$0.isWhitespace }) else { return self[endIndex...] }
+        let last = lastIndex(where: { !$0.isWhitespace })!
+        return self[first...last]
+    }
+}

@@ -1,0 +1,21 @@
+/// Mono 16-bit samples at an engine's native rate.
+public struct PCMAudio: Sendable {
+    public var samples: [Int16]
+    public var sampleRate: Int
+
+    public init(samples: [Int16], sampleRate: Int) {
+        self.samples = samples
+        self.sampleRate = sampleRate
+    }
+}
+
+/// A speech engine that turns one piece of text at a time into samples.
+public protocol SpeechEngine: Sendable {
+    var model: SpeechModel { get }
+    /// How many pieces of one request may be synthesized at the same time. Engines whose C state
+    /// is process-global say 1; the pipeline still overlaps their synthesis with encoding.
+    var parallelism: Int { get }
+    /// Synthesizes one piece (a sentence or clause). Runs off the caller's executor: engines do
+    /// their blocking C work on threads of their own.
+    func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio
+}

@@ -1,0 +1,140 @@
+import Foundation
+
+/// A parsed, shape-checked body of `POST /audio/speech`. Model and voice are checked later,
+/// against the catalog, by `ModelCatalog.resolve`.
+public struct SpeechRequest: Sendable, Equatable {
+    public var model: String
+    public var input: String
+    public var voice: String?
+    public var responseFormat: AudioFormat
+    public var speed: Double
+    /// `provider.options`, keyed by provider slug; only the matched provider's object is forwarded.
+    public var providerOptions: [String: JSONValue]
+    public var instructions: String?
+
+    public static let speedRange = 0.25...4.0
+
+    public init(
+        model: String, input: String, voice: String? = nil, responseFormat: AudioFormat = .pcm,
+        speed: Double = 1.0, providerOptions: [String: JSONValue] = [:], instructions: String? = nil
+    ) {
+        self.model = model
+        self.input = input
+        self.voice = voice
+        self.responseFormat = responseFormat
+        self.speed = speed
+        self.providerOptions = providerOptions
+        self.instructions = instructions
+    }
+
+    /// Parses and checks a JSON body. Unknown top-level keys are ignored, as OpenRouter does.
+    public static func parse(json bytes: some Collection<UInt8>) throws(SpeechError) -> SpeechRequest {
+        let root: JSONValue
+        do {
+            root = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw .malformedJSON(Self.describe(error))
+        }
+        guard case .object(let fields) = root else {
+            throw .malformedJSON("the body must be a JSON object")
+        }
+
+        let model = try requiredString("model", in: fields)
+        guard case .string(let input)? = fields["input"] else {
+            throw fields["input"] == nil || fields["input"] == .null
+                ? .missingField("input") : .invalidField(name: "input", reason: "must be a string")
+        }
+        if input.allSatisfy(\.isWhitespace) {
+            throw .invalidField(name: "input", reason: "must contain text to speak")
+        }
+
+        var request = SpeechRequest(model: model, input: input)
+        switch fields["voice"] {
+        case nil, .null?: break
+        case .string(let voice)?:
+            guard !voice.isEmpty else { throw .invalidField(name: "voice", reason: "must not be empty") }
+            request.voice = voice
+        case .object(let custom)?:
+            // OpenAI's custom-voice form {"id": "…"}.
+            guard case .string(let id)? = custom["id"], !id.isEmpty else {
+                throw .invalidField(name: "voice", reason: "must be a string or an object with a string \"id\"")
+            }
+            request.voice = id
+        default:
+            throw .invalidField(name: "voice", reason: "must be a string")
+        }
+
+        switch fields["response_format"] {
+        case nil, .null?: break
+        case .string(let name)?:
+            guard let format = AudioFormat(rawValue: name) else { throw .unsupportedFormat(name) }
+            request.responseFormat = format
+        default:
+            throw .invalidField(
+                name: "response_format",
+                reason: "must be one of \(AudioFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+
+        switch fields["speed"] {
+        case nil, .null?: break
+        case .number(let speed)?:
+            guard speedRange.contains(speed) else {
+                throw .invalidField(name: "speed", reason: "must be between 0.25 and 4.0, got \(speed)")
+            }
+            request.speed = speed
+        default:
+            throw .invalidField(name: "speed", reason: "must be a number between 0.25 and 4.0")
+        }
+
+        switch fields["provider"] {
+        case nil, .null?: break
+        case .object(let provider)?:
+            switch provider["options"] {
+            case nil, .null?: break
+            case .object(let options)?:
+                for (slug, value) in options {
+                    guard case .object = value else {
+                        throw .invalidField(name: "provider.options.\(slug)", reason: "must be an object")
+                    }
+                }
+                request.providerOptions = options
+            default:
+                throw .invalidField(name: "provider.options", reason: "must be an object keyed by provider slug")
+            }
+        default:
+            throw .invalidField(name: "provider", reason: "must be an object")
+        }
+
+        switch fields["instructions"] {
+        case nil, .null?: break
+        case .string(let text)?: request.instructions = text
+        default: throw .invalidField(name: "instructions", reason: "must be a string")
+        }
+        return request
+    }
+
+    /// Input length as clients count it: Unicode code points (Python's `len`, JavaScript's code points).
+    public var characterCount: Int { input.unicodeScalars.count }
+
+    private static func requiredString(_ name: String, in fields: [String: JSONValue]) throws(SpeechError) -> String {
+        switch fields[name] {
+        case nil, .null?: throw .missingField(name)
+        case .string(let value)?:
+            guard !value.isEmpty else { throw .invalidField(name: name, reason: "must not be empty") }
+            return value
+        default: throw .invalidField(name: name, reason: "must be a string")
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let decoding = error as? DecodingError {
+            switch decoding {
+            case .dataCorrupted(let context):
+                let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+                return underlying ?? context.debugDescription
+            default: break
+            }
+        }
+        return "the body is not valid JSON"
+    }
+}

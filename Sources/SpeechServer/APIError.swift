@@ -1,0 +1,94 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SpeechCore
+
+/// An error as the client receives it: OpenRouter's `{"error":{"code","message","metadata"}}`
+/// with the HTTP status equal to `code`.
+public struct APIError: Error, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    public var message: String
+    public var metadata: [String: JSONValue]
+    public var headers: HTTPFields
+
+    public init(
+        _ status: HTTPResponse.Status, _ message: String, type: String,
+        metadata: [String: JSONValue] = [:], headers: HTTPFields = [:]
+    ) {
+        self.status = status
+        self.message = message
+        self.metadata = metadata.merging(["error_type": .string(type)]) { current, _ in current }
+        self.headers = headers
+    }
+
+    func response() -> Response {
+        let body = JSONValue.object([
+            "error": .object([
+                "code": .number(Double(status.code)),
+                "message": .string(message),
+                "metadata": .object(metadata),
+            ])
+        ])
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body.encodedBuffer()))
+    }
+}
+
+extension APIError {
+    /// The one place where domain errors become HTTP statuses and messages.
+    init(_ error: SpeechError) {
+        switch error {
+        case .malformedJSON(let detail):
+            self.init(.badRequest, "Malformed JSON body: \(detail)", type: "invalid_request")
+        case .missingField(let name):
+            self.init(.badRequest, "Missing required field '\(name)'", type: "invalid_request",
+                      metadata: ["param": .string(name)])
+        case .invalidField(let name, let reason):
+            self.init(.badRequest, "Invalid '\(name)': \(reason)", type: "invalid_request",
+                      metadata: ["param": .string(name)])
+        case .unsupportedFormat(let format):
+            let allowed = AudioFormat.allCases.map(\.rawValue)
+            self.init(
+                .badRequest,
+                "Invalid 'response_format': '\(format)' is not supported; allowed values: \(allowed.joined(separator: ", "))",
+                type: "invalid_request",
+                metadata: ["param": .string("response_format"), "allowed": .array(allowed.map(JSONValue.string))])
+        case .unknownModel(let model):
+            self.init(.badRequest, "Model \(model) does not exist", type: "invalid_request",
+                      metadata: ["param": .string("model")])
+        case .unknownVoice(let model, let voice, let available):
+            self.init(
+                .badRequest,
+                "Voice '\(voice)' is not available for \(model); available voices: \(available.joined(separator: ", "))",
+                type: "invalid_request",
+                metadata: ["param": .string("voice"), "allowed": .array(available.map(JSONValue.string))])
+        case .inputTooLong(let model, let limit, let actual):
+            self.init(
+                .badRequest,
+                "Input is \(actual) characters; \(model) accepts at most \(limit) characters",
+                type: "string_too_long", metadata: ["param": .string("input"), "limit": .number(Double(limit))])
+        case .unspeakableInput(let model):
+            self.init(.badRequest, "Input has nothing \(model) can speak", type: "invalid_request",
+                      metadata: ["param": .string("input")])
+        case .bodyTooLarge(let limit):
+            self.init(.contentTooLarge, "Request body exceeds the limit of \(limit) bytes", type: "payload_too_large")
+        case .missingKey:
+            self.init(.unauthorized, "Missing Authentication header", type: "authentication")
+        case .invalidKey:
+            self.init(.unauthorized, "Invalid API key", type: "authentication")
+        case .engineFailure(let detail):
+            self.init(.internalServerError, "Speech synthesis failed: \(detail)", type: "server")
+        }
+    }
+}
+
+extension JSONValue {
+    func encodedBuffer() -> ByteBuffer {
+        // Encoding a JSONValue cannot fail: every case maps to a JSON value.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        return ByteBuffer(bytes: data)
+    }
+}

@@ -1,0 +1,14 @@
+import Accounts
+import Hummingbird
+
+/// The request context: Hummingbird's core plus the key that authenticated the request.
+public struct SpeechContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var key: APIKey?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { SpeechRoutes.maxBodyBytes }
+}

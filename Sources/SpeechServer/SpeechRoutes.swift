@@ -1,0 +1,107 @@
+import Accounts
+import AudioPipeline
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SpeechCore
+
+/// `POST /audio/speech`: validates, records the generation, and streams audio as it is made.
+struct SpeechRoutes: Sendable {
+    static let maxBodyBytes = 1 << 20
+
+    let catalog: ModelCatalog
+    let engines: [String: any SpeechEngine]
+    let store: any AccountStore
+
+    func speak(_ request: Request, context: SpeechContext) async throws -> Response {
+        guard let key = context.key else { throw SpeechError.missingKey }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maxBodyBytes {
+            throw SpeechError.bodyTooLarge(limit: Self.maxBodyBytes)
+        }
+        let body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        let speech = try catalog.resolve(try SpeechRequest.parse(json: body.readableBytesView))
+        guard let engine = engines[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
+
+        let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
+        let record = GenerationRecord(
+            id: id.description, keyID: key.id, model: speech.model.id, provider: "local",
+            voice: speech.voice, format: speech.request.responseFormat.rawValue,
+            characters: speech.request.characterCount, startedAt: Date())
+        try await store.startGeneration(record)
+
+        let progress = SpeechProgress()
+        let stream = SpeechAudioStream(
+            engine: engine, text: speech.request.input, voice: speech.voice, speed: speech.request.speed,
+            format: speech.request.responseFormat, progress: progress)
+        var iterator = stream.makeAsyncIterator()
+        // The first piece is made before the status line leaves, so a request that cannot be
+        // spoken at all still gets a proper error instead of an empty 200.
+        let first: [UInt8]
+        do {
+            first = try await iterator.next() ?? []
+        } catch {
+            await finish(record.id, .failed, progress, logger: context.logger)
+            throw error
+        }
+
+        let rest = iterator
+        let headers: HTTPFields = [
+            .contentType: speech.request.responseFormat.contentType,
+            .generationID: id.description,
+        ]
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await send(first: first, rest: rest, to: &writer, record: record, progress: progress,
+                                 logger: context.logger)
+            })
+    }
+
+    private func send(
+        first: [UInt8], rest iterator: SpeechAudioStream.Iterator, to writer: inout any ResponseBodyWriter,
+        record: GenerationRecord, progress: SpeechProgress, logger: Logger
+    ) async throws {
+        var iterator = iterator
+        var chunk: [UInt8]? = first
+        while let bytes = chunk {
+            do {
+                try await writer.write(ByteBuffer(bytes: bytes))
+            } catch {
+                // The client went away: stop synthesizing (dropping the iterator cancels the
+                // pieces in flight) and record what was spoken.
+                await finish(record.id, .cancelled, progress, logger: logger)
+                throw error
+            }
+            do {
+                chunk = try await iterator.next()
+            } catch {
+                // Bytes already left with a 200: cut the stream, as the contract says.
+                logger.error("synthesis failed mid-stream", metadata: ["generation": "\(record.id)", "error": "\(error)"])
+                await finish(record.id, .failed, progress, logger: logger)
+                throw error
+            }
+        }
+        do {
+            try await writer.finish(nil)
+        } catch {
+            await finish(record.id, .cancelled, progress, logger: logger)
+            throw error
+        }
+        await finish(record.id, .completed, progress, logger: logger)
+    }
+
+    private func finish(_ id: String, _ status: GenerationStatus, _ progress: SpeechProgress, logger: Logger) async {
+        do {
+            try await store.finishGeneration(
+                id: id, status: status, spokenCharacters: progress.spokenCharacters, at: Date())
+        } catch {
+            logger.error("could not record generation end", metadata: ["generation": "\(id)", "error": "\(error)"])
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let generationID = Self("X-Generation-Id")!
+}

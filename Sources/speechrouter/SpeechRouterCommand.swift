@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct SpeechRouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speechrouter",
+        abstract: "An OpenRouter-compatible text-to-speech gateway.",
+        subcommands: [Serve.self, Keys.self])
+}
