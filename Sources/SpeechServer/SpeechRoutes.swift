@@ -89,13 +89,17 @@ struct SpeechRoutes: Sendable {
             await finish(record.id, .cancelled, progress, logger: logger)
             throw error
         }
-        await finish(record.id, .completed, progress, logger: logger)
+        await finish(record.id, .completed, progress, logger: logger, spoken: record.characters)
     }
 
-    private func finish(_ id: String, _ status: GenerationStatus, _ progress: SpeechProgress, logger: Logger) async {
+    /// Records how a generation ended. A stream that ended early counts the characters of the
+    /// pieces already spoken; a completed one counts its whole input (spaces between pieces too).
+    private func finish(
+        _ id: String, _ status: GenerationStatus, _ progress: SpeechProgress, logger: Logger, spoken: Int? = nil
+    ) async {
         do {
             try await store.finishGeneration(
-                id: id, status: status, spokenCharacters: progress.spokenCharacters, at: Date())
+                id: id, status: status, spokenCharacters: spoken ?? progress.spokenCharacters, at: Date())
         } catch {
             logger.error("could not record generation end", metadata: ["generation": "\(id)", "error": "\(error)"])
         }

@@ -93,18 +93,39 @@ def test_wav_decodes_with_wave_module_and_matches_pcm(server, client, pcm_refere
         frames = reader.readframes(reader.getnframes())
     assert len(frames) == len(data) - 44
     nframes = len(frames) // 2
-    assert abs(nframes / PCM_RATE - pcm_seconds(pcm_reference)) <= 0.05
-    # Same request, same engine: the wav body is the pcm body with a header in front.
-    assert frames == pcm_reference
+    # Same request, same engine: the same speech as the pcm body, sample for sample in length.
+    # (Flite's unvoiced excitation uses rand(), so the samples themselves differ from run to run.)
+    assert nframes == len(pcm_reference) // 2, (nframes, len(pcm_reference) // 2)
+    assert envelope_correlation(frames, pcm_reference) > 0.9
 
     generation_id = response.response.headers["x-generation-id"]
     assert_completed_row(server, generation_id, model="local/flite", voice="alloy", fmt="wav", text=TEXT)
 
 
+def envelope_correlation(a: bytes, b: bytes) -> float:
+    """Pearson correlation of the 10 ms loudness envelopes of two s16le signals."""
+    import array
+    import math
+
+    def envelope(data: bytes) -> list[float]:
+        samples = array.array("h")
+        samples.frombytes(data)
+        step = PCM_RATE // 100
+        return [math.sqrt(sum(s * s for s in samples[i:i + step]) / step)
+                for i in range(0, len(samples) - step + 1, step)]
+
+    x, y = envelope(a), envelope(b)
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
+    mx, my = sum(x) / n, sum(y) / n
+    cov = sum((p - mx) * (q - my) for p, q in zip(x, y))
+    return cov / math.sqrt(sum((p - mx) ** 2 for p in x) * sum((q - my) ** 2 for q in y))
+
+
 def test_default_format_is_pcm(server, client):
     response = client.audio.speech.with_raw_response.create(model="local/espeak-ng", voice="en-us", input=TEXT)
     assert response.headers["content-type"] == "audio/pcm"
-    audio = response.read()
+    audio = response.content
     assert 1.5 <= pcm_seconds(audio) <= 10
     assert_completed_row(server, response.headers["x-generation-id"], model="local/espeak-ng", voice="en-us",
                          fmt="pcm", text=TEXT)

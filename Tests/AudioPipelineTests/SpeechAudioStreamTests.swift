@@ -1,0 +1,91 @@
+import Foundation
+import SpeechCore
+import Synchronization
+import Testing
+
+@testable import AudioPipeline
+
+/// An engine for testing the pipeline alone: one 440 Hz tone of 10 ms per character at 16 kHz,
+/// with a delay, recording how many pieces run at once.
+final class ToneEngine: SpeechEngine {
+    let model = SpeechModel(
+        id: "test/tone", name: "Tone", description: "", created: 0, contextLength: 100_000,
+        pricePerCharacter: "0", voices: ["a"], defaultVoice: "a", supportsSpeed: false)
+    let parallelism: Int
+    let delay: Duration
+    private let state = Mutex((running: 0, peak: 0, calls: [String]()))
+
+    init(parallelism: Int, delay: Duration = .milliseconds(20)) {
+        self.parallelism = parallelism
+        self.delay = delay
+    }
+
+    var peak: Int { state.withLock { $0.peak } }
+    var calls: [String] { state.withLock { $0.calls } }
+
+    func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+        state.withLock {
+            $0.running += 1
+            $0.peak = max($0.peak, $0.running)
+            $0.calls.append(text)
+        }
+        defer { state.withLock { $0.running -= 1 } }
+        try await Task.sleep(for: delay)
+        return PCMAudio(samples: tone(seconds: Double(text.count) * 0.01, rate: 16_000), sampleRate: 16_000)
+    }
+}
+
+@Suite struct SpeechAudioStreamTests {
+    let text = (1...12).map { "Sentence number \($0) is here." }.joined(separator: " ")
+
+    @Test func everyPieceArrivesInOrderAsItsOwnChunk() async throws {
+        let engine = ToneEngine(parallelism: 2)
+        let progress = SpeechProgress()
+        var chunks: [[UInt8]] = []
+        for try await chunk in SpeechAudioStream(
+            engine: engine, text: text, voice: "a", speed: 1, format: .pcm, progress: progress)
+        {
+            chunks.append(chunk)
+        }
+        #expect(chunks.count >= 12, "one chunk per sentence, plus the resampler's tail")
+        let samples = chunks.reduce(0) { $0 + $1.count } / 2
+        let expected = SentenceSplitter(text).reduce(0) { $0 + $1.count } * 240  // 10 ms at 24 kHz
+        #expect(abs(samples - expected) <= 48)
+        #expect(engine.calls == SentenceSplitter(text).map(String.init))
+        #expect(progress.spokenCharacters == SentenceSplitter(text).reduce(0) { $0 + $1.unicodeScalars.count })
+    }
+
+    @Test func noMoreThanTheEnginesParallelismRunsAtOnce() async throws {
+        for parallelism in [1, 3] {
+            let engine = ToneEngine(parallelism: parallelism)
+            for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .mp3) {}
+            #expect(engine.peak == parallelism)
+        }
+    }
+
+    @Test func pullingNothingSynthesizesNothingBeyondTheWindow() async throws {
+        let engine = ToneEngine(parallelism: 2)
+        var iterator = SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm)
+            .makeAsyncIterator()
+        _ = try await iterator.next()
+        try await Task.sleep(for: .milliseconds(200))
+        // The first piece was spoken; the window holds the next two. Nothing else was started.
+        #expect(engine.calls.count == 3)
+    }
+
+    @Test func textWithNothingToSpeakIsAnError() async {
+        var iterator = SpeechAudioStream(
+            engine: ToneEngine(parallelism: 1), text: "?!... --", voice: "a", speed: 1, format: .mp3
+        ).makeAsyncIterator()
+        await #expect(throws: SpeechError.unspeakableInput(model: "test/tone")) { try await iterator.next() }
+    }
+
+    @Test func wavStartsWithItsHeaderInTheFirstChunk() async throws {
+        var iterator = SpeechAudioStream(
+            engine: ToneEngine(parallelism: 1), text: "One. Two.", voice: "a", speed: 1, format: .wav
+        ).makeAsyncIterator()
+        let first = try await iterator.next() ?? []
+        #expect(Array(first.prefix(4)) == Array("RIFF".utf8))
+        #expect(first.count > 44)
+    }
+}

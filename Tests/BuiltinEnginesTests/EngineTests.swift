@@ -1,0 +1,105 @@
+import Foundation
+import NIOPosix
+import SpeechCore
+import Testing
+
+@testable import BuiltinEngines
+
+func rms(_ samples: [Int16]) -> Double {
+    guard !samples.isEmpty else { return 0 }
+    return (samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(samples.count)).squareRoot()
+}
+
+func seconds(_ audio: PCMAudio) -> Double { Double(audio.samples.count) / Double(audio.sampleRate) }
+
+/// The engines hold process-global C state, so the suite starts them once.
+enum Engines {
+    static let threads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+    static let flite = FliteEngine(threads: threads, parallelism: 2)
+    static let espeak = Task { try await EspeakEngine.start() }
+}
+
+@Suite struct FliteEngineTests {
+    let sentence = "The quick brown fox jumps over the lazy dog."
+
+    @Test(arguments: ["slt", "rms", "awb", "kal16", "kal", "alloy", "onyx"])
+    func everyVoiceSpeaksAudibly(voice: String) async throws {
+        let audio = try await Engines.flite.synthesize(sentence, voice: voice, speed: 1)
+        #expect((1.5...5).contains(seconds(audio)), "\(voice): \(seconds(audio)) s")
+        #expect(rms(audio.samples) > 300, "\(voice) is not silent")
+    }
+
+    @Test func speedShortensTheSpeech() async throws {
+        let normal = try await Engines.flite.synthesize(sentence, voice: "slt", speed: 1)
+        let fast = try await Engines.flite.synthesize(sentence, voice: "slt", speed: 2)
+        let ratio = seconds(fast) / seconds(normal)
+        #expect((0.4...0.65).contains(ratio), "2× speed gave \(ratio) of the duration")
+    }
+
+    @Test func foreignScriptsAndEmojiAreDroppedNotCrashed() async throws {
+        #expect(FliteEngine.speakable("😀🎉 日本語") == "")
+        #expect(FliteEngine.speakable("Café “quoted” — done…") == "Cafe \"quoted\" ,  done...")
+        let audio = try await Engines.flite.synthesize("Hello 😀 world\u{0007}\u{0000}!", voice: "slt", speed: 1)
+        #expect(seconds(audio) > 0.5)
+    }
+
+    @Test func concurrentSynthesesAllComplete() async throws {
+        let lengths = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    try await Engines.flite.synthesize("Request \(index) speaks now.", voice: "slt", speed: 1).samples.count
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(lengths.count == 16)
+        #expect(lengths.allSatisfy { $0 > 8_000 })
+    }
+}
+
+@Suite struct EspeakEngineTests {
+    @Test(arguments: ["en-us", "de", "fr", "en-us+f3", "alloy"])
+    func voicesSpeakAudibly(voice: String) async throws {
+        let engine = try await Engines.espeak.value
+        let audio = try await engine.synthesize("One two three four five.", voice: voice, speed: 1)
+        #expect(audio.sampleRate == 22_050)
+        #expect((0.8...5).contains(seconds(audio)), "\(voice): \(seconds(audio)) s")
+        #expect(rms(audio.samples) > 300)
+    }
+
+    @Test func languagesAndVariantsAreListed() async throws {
+        let model = try await Engines.espeak.value.model
+        #expect(model.voices.count > 100)
+        #expect(model.accepts(voice: "en-us+f3"))
+        #expect(model.accepts(voice: "de+m1"))
+        #expect(!model.accepts(voice: "klingon"))
+    }
+
+    @Test func speedShortensTheSpeech() async throws {
+        let engine = try await Engines.espeak.value
+        let text = "This sentence is long enough to measure its speed."
+        let normal = try await engine.synthesize(text, voice: "en-us", speed: 1)
+        let fast = try await engine.synthesize(text, voice: "en-us", speed: 2)
+        #expect(seconds(fast) < 0.7 * seconds(normal))
+    }
+
+    @Test func concurrentCallsAreSerializedAndAllComplete() async throws {
+        let engine = try await Engines.espeak.value
+        let results = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+            for voice in ["en-us", "de", "fr", "es"] {
+                for index in 0..<4 {
+                    group.addTask {
+                        (voice, try await engine.synthesize("Number \(index).", voice: voice, speed: 1).samples.count)
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 16)
+        #expect(results.allSatisfy { $0.1 > 2_000 })
+    }
+}
