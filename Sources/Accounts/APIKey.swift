@@ -1,21 +1,77 @@
 import Crypto
 import Foundation
 
-/// A key as stored: never the secret, only its SHA-256.
-public struct APIKey: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var createdAt: Date
-    public var disabled: Bool
-    /// Spending limit in USD; nil for none.
-    public var limit: Double?
+/// When a key's spending limit starts over, at midnight UTC as OpenRouter does.
+public enum LimitReset: String, Sendable, CaseIterable {
+    case daily, weekly, monthly
 
-    public init(id: String, name: String, createdAt: Date, disabled: Bool = false, limit: Double? = nil) {
-        self.id = id
+    /// The start of the period that contains `date`: 00:00 UTC of the day, of the Monday, or of the 1st.
+    public func periodStart(containing date: Date) -> Date {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        switch self {
+        case .daily: return calendar.startOfDay(for: date)
+        case .weekly:
+            return calendar.date(from: calendar.dateComponents([.yearForWeekOfYear, .weekOfYear], from: date))!
+        case .monthly: return calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
+        }
+    }
+}
+
+/// Requests allowed per interval for one key.
+public struct RateLimit: Sendable, Equatable {
+    public var requests: Int
+    public var interval: Double
+
+    public init(requests: Int, interval: Double) {
+        self.requests = requests
+        self.interval = interval
+    }
+}
+
+/// A key as stored: never the secret, only its SHA-256, which is also its public id (`hash`).
+public struct APIKey: Sendable, Equatable {
+    public var hash: String
+    public var name: String
+    /// The non-secret short form (`sk-sr-v1-ab12...9f3e`).
+    public var label: String
+    public var createdAt: Date
+    public var updatedAt: Date?
+    public var disabled: Bool
+    public var isManagement: Bool
+    public var limit: Nanodollars?
+    public var limitReset: LimitReset?
+    public var expiresAt: Date?
+    public var rateLimit: RateLimit?
+    /// Charged in the current limit period, and reserved by generations still running.
+    public var periodUsage: Nanodollars
+    public var reserved: Nanodollars
+    public var usage: Nanodollars
+
+    public var limitRemaining: Nanodollars? { limit.map { $0 - periodUsage - reserved } }
+
+    public func isExpired(at date: Date) -> Bool { expiresAt.map { $0 <= date } ?? false }
+}
+
+/// What to create a key with.
+public struct KeySettings: Sendable {
+    public var name: String
+    public var limit: Nanodollars?
+    public var limitReset: LimitReset?
+    public var expiresAt: Date?
+    public var isManagement: Bool
+    public var rateLimit: RateLimit?
+
+    public init(
+        name: String, limit: Nanodollars? = nil, limitReset: LimitReset? = nil, expiresAt: Date? = nil,
+        isManagement: Bool = false, rateLimit: RateLimit? = nil
+    ) {
         self.name = name
-        self.createdAt = createdAt
-        self.disabled = disabled
         self.limit = limit
+        self.limitReset = limitReset
+        self.expiresAt = expiresAt
+        self.isManagement = isManagement
+        self.rateLimit = rateLimit
     }
 }
 
@@ -38,13 +94,13 @@ public struct KeySecret: Sendable, CustomStringConvertible {
     /// there is nothing to brute-force that a slow one would protect.
     public var hash: String { SHA256.hash(data: Data(value.utf8)).hexString }
 
-    /// The short, non-secret form used to label a key (`sk-sr-v1-ab12...9f3e`).
     public var label: String {
         let characters = Array(value)
-        guard characters.count > Self.prefix.count + 8 else { return "sk-sr-v1-..." }
+        guard characters.count > Self.prefix.count + 8 else { return Self.prefix + "..." }
         return String(characters.prefix(Self.prefix.count + 4)) + "..." + String(characters.suffix(4))
     }
 
+    /// Never the secret itself, so a key cannot reach a log by interpolation.
     public var description: String { label }
 
     /// Compares two hashes in time that does not depend on where they differ.

@@ -1,17 +1,317 @@
 import Foundation
+import Logging
 
-/// Where keys and generations live. SQLite now; PostgreSQL implements the same surface when
-/// several gateway instances share one state.
-public protocol AccountStore: Sendable {
-    /// Creates a key and returns it with its secret, which is not stored and cannot be shown again.
-    func createKey(name: String, limit: Double?) async throws -> (APIKey, KeySecret)
-    /// The enabled key whose hash matches the secret, if any.
-    func authenticate(_ secret: KeySecret) async throws -> APIKey?
-    func listKeys() async throws -> [APIKey]
-    func startGeneration(_ record: GenerationRecord) async throws
-    func finishGeneration(id: String, status: GenerationStatus, spokenCharacters: Int, at: Date) async throws
-    func generation(id: String) async throws -> GenerationRecord?
-    /// Marks generations left `running` by a process that died as failed. Returns how many.
-    func failInterruptedGenerations(at: Date) async throws -> Int
-    func close() async throws
+/// Why a request may not spend.
+public enum BillingError: Error, Sendable, Equatable {
+    case keyLimitExceeded(cost: Nanodollars, remaining: Nanodollars)
+    case insufficientCredits(cost: Nanodollars, remaining: Nanodollars)
+}
+
+/// How a presented secret fared.
+public enum Authentication: Sendable, Equatable {
+    case valid(APIKey)
+    case unknown
+    case disabled
+    case expired
+}
+
+/// The outcome of counting one request against a key's rate limit.
+public struct RateDecision: Sendable, Equatable {
+    public var allowed: Bool
+    public var limit: Int
+    public var remaining: Int
+    public var resetAt: Date
+}
+
+/// Keys, generations, credits and rate windows, on SQLite or PostgreSQL (the same statements).
+///
+/// Spending never exceeds a limit: before synthesis, a request reserves its full cost with a
+/// conditional `UPDATE … WHERE used + reserved + cost <= limit`, in one transaction with its
+/// generation row; when it ends, the reservation becomes the charge for what was spoken. The
+/// conditional update is atomic on SQLite (one writer) and row-locked on PostgreSQL, so
+/// concurrent requests, from one instance or many, cannot both take the last of a limit.
+public final class AccountStore: Sendable {
+    let database: any SQLDatabase
+    /// Names this process in the generations it runs, so a restart fails only its own leftovers.
+    public let instance: String
+
+    public init(database: any SQLDatabase, instance: String) {
+        self.database = database
+        self.instance = instance
+    }
+
+    /// SQLite in `dataDirectory`, or PostgreSQL when `databaseURL` is a postgres:// URL.
+    /// Migrations are applied before it returns.
+    public static func open(databaseURL: String?, dataDirectory: String, instance: String, logger: Logger)
+        async throws -> AccountStore
+    {
+        let database: any SQLDatabase
+        if let databaseURL, !databaseURL.isEmpty {
+            database = try await PostgresDatabase.connect(url: databaseURL, logger: logger)
+        } else {
+            database = try await SQLiteDatabase.open(
+                path: (dataDirectory as NSString).appendingPathComponent("speechrouter.sqlite"), logger: logger)
+        }
+        let store = AccountStore(database: database, instance: instance)
+        try await Migrations.apply(to: database)
+        return store
+    }
+
+    public func close() async throws { try await database.close() }
+
+    // MARK: Keys
+
+    public func createKey(_ settings: KeySettings, now: Date = Date()) async throws -> (APIKey, KeySecret) {
+        let secret = KeySecret.generate()
+        try await database.query(
+            """
+            INSERT INTO api_keys (hash, name, label, created_at, disabled, is_management, limit_nanos, limit_reset,
+                expires_at, rate_limit_requests, rate_limit_interval, period_start)
+            VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, $11)
+            """,
+            [
+                .text(secret.hash), .text(settings.name), .text(secret.label), .double(now.timeIntervalSince1970),
+                .integer(settings.isManagement ? 1 : 0), settings.limit.map { .integer($0.value) } ?? .null,
+                settings.limitReset.map { .text($0.rawValue) } ?? .null,
+                settings.expiresAt.map { .double($0.timeIntervalSince1970) } ?? .null,
+                settings.rateLimit.map { .integer(Int64($0.requests)) } ?? .null,
+                settings.rateLimit.map { .double($0.interval) } ?? .null,
+                .double((settings.limitReset?.periodStart(containing: now) ?? now).timeIntervalSince1970),
+            ])
+        return (try await key(hash: secret.hash)!, secret)
+    }
+
+    public func authenticate(_ secret: KeySecret, now: Date = Date()) async throws -> Authentication {
+        let hash = secret.hash
+        guard let key = try await key(hash: hash), KeySecret.constantTimeEquals(key.hash, hash) else { return .unknown }
+        if key.disabled { return .disabled }
+        if key.isExpired(at: now) { return .expired }
+        return .valid(key)
+    }
+
+    public func key(hash: String) async throws -> APIKey? {
+        try await database.query("SELECT * FROM api_keys WHERE hash = $1", [.text(hash)]).first.map(Self.key(from:))
+    }
+
+    public func listKeys() async throws -> [APIKey] {
+        try await database.query("SELECT * FROM api_keys ORDER BY created_at", []).map(Self.key(from:))
+    }
+
+    /// Changes the given fields; nil leaves a field as it is, `.some(nil)` clears it.
+    public func updateKey(
+        hash: String, name: String? = nil, disabled: Bool? = nil, limit: Nanodollars?? = nil,
+        limitReset: LimitReset?? = nil, now: Date = Date()
+    ) async throws -> APIKey? {
+        var sets: [String] = ["updated_at = $2"]
+        var binds: [SQLValue] = [.text(hash), .double(now.timeIntervalSince1970)]
+        func set(_ column: String, _ value: SQLValue) {
+            binds.append(value)
+            sets.append("\(column) = $\(binds.count)")
+        }
+        if let name { set("name", .text(name)) }
+        if let disabled { set("disabled", .integer(disabled ? 1 : 0)) }
+        if let limit { set("limit_nanos", limit.map { .integer($0.value) } ?? .null) }
+        if let limitReset { set("limit_reset", limitReset.map { .text($0.rawValue) } ?? .null) }
+        let rows = try await database.query(
+            "UPDATE api_keys SET \(sets.joined(separator: ", ")) WHERE hash = $1 RETURNING *", binds)
+        return rows.first.map(Self.key(from:))
+    }
+
+    public func deleteKey(hash: String) async throws -> Bool {
+        !(try await database.query("DELETE FROM api_keys WHERE hash = $1 RETURNING hash", [.text(hash)]).isEmpty)
+    }
+
+    /// Charged to the key since `date`, from its generation rows.
+    public func usage(keyHash: String, since date: Date) async throws -> Nanodollars {
+        let rows = try await database.query(
+            "SELECT CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS total FROM generations WHERE key_hash = $1 AND started_at >= $2",
+            [.text(keyHash), .double(date.timeIntervalSince1970)])
+        return Nanodollars(rows.first?.integer("total") ?? 0)
+    }
+
+    // MARK: Credits
+
+    /// Total credits (nil: unlimited) and total usage of the whole gateway.
+    public func credits() async throws -> (total: Nanodollars?, usage: Nanodollars) {
+        let row = try await database.query("SELECT total_credits_nanos, used_nanos FROM account WHERE id = 1", []).first
+        return (row?.integer("total_credits_nanos").map(Nanodollars.init), Nanodollars(row?.integer("used_nanos") ?? 0))
+    }
+
+    public func setCredits(_ total: Nanodollars?) async throws {
+        try await database.query(
+            "UPDATE account SET total_credits_nanos = $1 WHERE id = 1", [total.map { .integer($0.value) } ?? .null])
+    }
+
+    // MARK: Generations
+
+    /// Reserves the generation's full cost against its key's limit and the account's credits and
+    /// records it as running, all or nothing.
+    public func begin(_ record: GenerationRecord, now: Date = Date()) async throws {
+        let cost = record.fullCost
+        let instance = self.instance
+        try await database.transaction { connection in
+            // A new limit period starts from zero.
+            for reset in LimitReset.allCases {
+                try await connection.query(
+                    """
+                    UPDATE api_keys SET period_used_nanos = 0, period_start = $2
+                    WHERE hash = $1 AND limit_reset = $3 AND period_start < $2
+                    """,
+                    [.text(record.keyHash), .double(reset.periodStart(containing: now).timeIntervalSince1970),
+                     .text(reset.rawValue)])
+            }
+            let key = try await connection.query(
+                """
+                UPDATE api_keys SET reserved_nanos = reserved_nanos + $2
+                WHERE hash = $1 AND (limit_nanos IS NULL OR period_used_nanos + reserved_nanos + $2 <= limit_nanos)
+                RETURNING hash
+                """, [.text(record.keyHash), .integer(cost.value)])
+            if key.isEmpty {
+                let row = try await connection.query(
+                    "SELECT limit_nanos - period_used_nanos - reserved_nanos AS remaining FROM api_keys WHERE hash = $1",
+                    [.text(record.keyHash)]
+                ).first
+                throw BillingError.keyLimitExceeded(cost: cost, remaining: Nanodollars(row?.integer("remaining") ?? 0))
+            }
+            let account = try await connection.query(
+                """
+                UPDATE account SET reserved_nanos = reserved_nanos + $1
+                WHERE id = 1 AND (total_credits_nanos IS NULL OR used_nanos + reserved_nanos + $1 <= total_credits_nanos)
+                RETURNING id
+                """, [.integer(cost.value)])
+            if account.isEmpty {
+                let row = try await connection.query(
+                    "SELECT total_credits_nanos - used_nanos - reserved_nanos AS remaining FROM account WHERE id = 1", []
+                ).first
+                throw BillingError.insufficientCredits(cost: cost, remaining: Nanodollars(row?.integer("remaining") ?? 0))
+            }
+            try await connection.query(
+                """
+                INSERT INTO generations (id, key_hash, model, provider, voice, format, characters, spoken_characters,
+                    price_nanos, reserved_nanos, cost_nanos, started_at, status, instance)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 0, $10, 'running', $11)
+                """,
+                [
+                    .text(record.id), .text(record.keyHash), .text(record.model), .text(record.provider),
+                    .text(record.voice), .text(record.format), .integer(Int64(record.characters)),
+                    .integer(record.pricePerCharacter.value), .integer(cost.value),
+                    .double(record.startedAt.timeIntervalSince1970), .text(instance),
+                ])
+        }
+    }
+
+    /// Ends a running generation: charges the spoken characters and releases the rest of the
+    /// reservation, in one transaction. A generation that already ended is left as it is.
+    public func finish(
+        id: String, status: GenerationStatus, spokenCharacters: Int, firstByteAt: Date?, at date: Date = Date()
+    ) async throws {
+        try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE generations SET status = $2, spoken_characters = $3, cost_nanos = price_nanos * $3,
+                    first_byte_at = $4, finished_at = $5
+                WHERE id = $1 AND status = 'running'
+                RETURNING key_hash, reserved_nanos, cost_nanos
+                """,
+                [
+                    .text(id), .text(status.rawValue), .integer(Int64(spokenCharacters)),
+                    firstByteAt.map { .double($0.timeIntervalSince1970) } ?? .null, .double(date.timeIntervalSince1970),
+                ])
+            guard let row = rows.first else { return }
+            try await Self.settle(
+                connection, key: row.string("key_hash") ?? "", reserved: row.integer("reserved_nanos") ?? 0,
+                cost: row.integer("cost_nanos") ?? 0)
+        }
+    }
+
+    /// Fails the generations this instance left running when it died (kill -9, power loss),
+    /// releasing their reservations. What they had streamed is unknown, so they are not charged.
+    public func failInterruptedGenerations(at date: Date = Date()) async throws -> Int {
+        let instance = self.instance
+        return try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE generations SET status = 'failed', finished_at = $2, cost_nanos = 0
+                WHERE status = 'running' AND instance = $1
+                RETURNING key_hash, reserved_nanos
+                """, [.text(instance), .double(date.timeIntervalSince1970)])
+            for row in rows {
+                try await Self.settle(
+                    connection, key: row.string("key_hash") ?? "", reserved: row.integer("reserved_nanos") ?? 0, cost: 0)
+            }
+            return rows.count
+        }
+    }
+
+    public func generation(id: String) async throws -> GenerationRecord? {
+        try await database.query("SELECT * FROM generations WHERE id = $1", [.text(id)]).first.map { row in
+            var record = GenerationRecord(
+                id: row.string("id") ?? "", keyHash: row.string("key_hash") ?? "", model: row.string("model") ?? "",
+                provider: row.string("provider") ?? "", voice: row.string("voice") ?? "",
+                format: row.string("format") ?? "", characters: Int(row.integer("characters") ?? 0),
+                pricePerCharacter: Nanodollars(row.integer("price_nanos") ?? 0),
+                startedAt: Date(timeIntervalSince1970: row.double("started_at") ?? 0))
+            record.spokenCharacters = Int(row.integer("spoken_characters") ?? 0)
+            record.cost = Nanodollars(row.integer("cost_nanos") ?? 0)
+            record.firstByteAt = row.double("first_byte_at").map(Date.init(timeIntervalSince1970:))
+            record.finishedAt = row.double("finished_at").map(Date.init(timeIntervalSince1970:))
+            record.status = GenerationStatus(rawValue: row.string("status") ?? "") ?? .failed
+            return record
+        }
+    }
+
+    // MARK: Rate limits
+
+    /// Counts a request in the key's current fixed window (shared by every instance on the same
+    /// database) and says whether it fits.
+    public func countRequest(keyHash: String, limit: RateLimit, now: Date = Date()) async throws -> RateDecision {
+        let seconds = now.timeIntervalSince1970
+        let windowStart = (seconds / limit.interval).rounded(.down) * limit.interval
+        let count = try await database.transaction { connection in
+            try await connection.query(
+                "DELETE FROM rate_windows WHERE key_hash = $1 AND window_start < $2",
+                [.text(keyHash), .double(windowStart)])
+            return try await connection.query(
+                """
+                INSERT INTO rate_windows (key_hash, window_start, request_count) VALUES ($1, $2, 1)
+                ON CONFLICT (key_hash, window_start) DO UPDATE SET request_count = rate_windows.request_count + 1
+                RETURNING request_count
+                """, [.text(keyHash), .double(windowStart)]
+            ).first?.integer("request_count") ?? 1
+        }
+        return RateDecision(
+            allowed: count <= limit.requests, limit: limit.requests, remaining: max(limit.requests - Int(count), 0),
+            resetAt: Date(timeIntervalSince1970: windowStart + limit.interval))
+    }
+
+    // MARK: Rows
+
+    private static func settle(_ connection: any SQLConnection, key: String, reserved: Int64, cost: Int64) async throws {
+        try await connection.query(
+            """
+            UPDATE api_keys SET reserved_nanos = reserved_nanos - $2, used_nanos = used_nanos + $3,
+                period_used_nanos = period_used_nanos + $3
+            WHERE hash = $1
+            """, [.text(key), .integer(reserved), .integer(cost)])
+        try await connection.query(
+            "UPDATE account SET reserved_nanos = reserved_nanos - $1, used_nanos = used_nanos + $2 WHERE id = 1",
+            [.integer(reserved), .integer(cost)])
+    }
+
+    private static func key(from row: SQLRow) -> APIKey {
+        let requests = row.integer("rate_limit_requests")
+        let interval = row.double("rate_limit_interval")
+        return APIKey(
+            hash: row.string("hash") ?? "", name: row.string("name") ?? "", label: row.string("label") ?? "",
+            createdAt: Date(timeIntervalSince1970: row.double("created_at") ?? 0),
+            updatedAt: row.double("updated_at").map(Date.init(timeIntervalSince1970:)),
+            disabled: (row.integer("disabled") ?? 0) != 0, isManagement: (row.integer("is_management") ?? 0) != 0,
+            limit: row.integer("limit_nanos").map(Nanodollars.init),
+            limitReset: row.string("limit_reset").flatMap(LimitReset.init(rawValue:)),
+            expiresAt: row.double("expires_at").map(Date.init(timeIntervalSince1970:)),
+            rateLimit: requests.flatMap { requests in interval.map { RateLimit(requests: Int(requests), interval: $0) } },
+            periodUsage: Nanodollars(row.integer("period_used_nanos") ?? 0),
+            reserved: Nanodollars(row.integer("reserved_nanos") ?? 0),
+            usage: Nanodollars(row.integer("used_nanos") ?? 0))
+    }
 }

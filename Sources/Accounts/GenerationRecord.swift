@@ -7,36 +7,43 @@ public enum GenerationStatus: String, Sendable {
     case cancelled
 }
 
-/// One row per generation: who asked for what, and how it ended.
+/// One row per generation: who asked for what, what it cost, and how it ended.
 public struct GenerationRecord: Sendable, Equatable {
     public var id: String
-    public var keyID: String
+    public var keyHash: String
     public var model: String
     public var provider: String
     public var voice: String
     public var format: String
     /// Input characters of the request.
     public var characters: Int
-    /// Characters actually spoken; less than `characters` when a stream ended early.
+    /// Characters actually spoken; fewer than `characters` when a stream ended early.
     public var spokenCharacters: Int
+    public var pricePerCharacter: Nanodollars
+    public var cost: Nanodollars
     public var startedAt: Date
+    public var firstByteAt: Date?
     public var finishedAt: Date?
     public var status: GenerationStatus
 
     public init(
-        id: String, keyID: String, model: String, provider: String, voice: String, format: String,
-        characters: Int, spokenCharacters: Int = 0, startedAt: Date, finishedAt: Date? = nil, status: GenerationStatus = .running
+        id: String, keyHash: String, model: String, provider: String, voice: String, format: String,
+        characters: Int, pricePerCharacter: Nanodollars = .zero, startedAt: Date
     ) {
         self.id = id
-        self.keyID = keyID
+        self.keyHash = keyHash
         self.model = model
         self.provider = provider
         self.voice = voice
         self.format = format
         self.characters = characters
-        self.spokenCharacters = spokenCharacters
+        self.spokenCharacters = 0
+        self.pricePerCharacter = pricePerCharacter
+        self.cost = .zero
         self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.status = status
+        self.status = .running
     }
+
+    /// What the whole input costs; reserved against the key and the account before synthesis.
+    public var fullCost: Nanodollars { pricePerCharacter * characters }
 }

@@ -1,3 +1,4 @@
+import Accounts
 import Foundation
 import Hummingbird
 import NIOCore
@@ -79,6 +80,25 @@ extension APIError {
             self.init(.unauthorized, "Invalid API key", type: "authentication")
         case .engineFailure(let detail):
             self.init(.internalServerError, "Speech synthesis failed: \(detail)", type: "server")
+        }
+    }
+}
+
+extension APIError {
+    init(_ error: BillingError) {
+        switch error {
+        case .keyLimitExceeded(let cost, let remaining):
+            self.init(
+                HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
+                "Key limit exceeded: this request costs \(cost) and the key has \(max(remaining, .zero)) of its limit left",
+                type: "payment_required",
+                metadata: ["cost": .number(cost.usd), "limit_remaining": .number(max(remaining, .zero).usd)])
+        case .insufficientCredits(let cost, let remaining):
+            self.init(
+                HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
+                "Insufficient credits: this request costs \(cost) and \(max(remaining, .zero)) of credits are left",
+                type: "payment_required",
+                metadata: ["cost": .number(cost.usd), "credits_remaining": .number(max(remaining, .zero).usd)])
         }
     }
 }

@@ -1,3 +1,4 @@
+import Accounts
 import Hummingbird
 import Logging
 import NIOCore
@@ -13,6 +14,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return error.response()
         } catch let error as SpeechError {
+            return APIError(error).response()
+        } catch let error as BillingError {
             return APIError(error).response()
         } catch is NIOTooManyBytesError {
             return APIError(SpeechError.bodyTooLarge(limit: SpeechRoutes.maxBodyBytes)).response()

@@ -7,13 +7,13 @@ import Logging
 import NIOCore
 import SpeechCore
 
-/// `POST /audio/speech`: validates, records the generation, and streams audio as it is made.
+/// `POST /audio/speech`: validates, reserves the cost, and streams audio as it is made.
 struct SpeechRoutes: Sendable {
     static let maxBodyBytes = 1 << 20
 
     let catalog: ModelCatalog
     let engines: [String: any SpeechEngine]
-    let store: any AccountStore
+    let store: AccountStore
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
         guard let key = context.key else { throw SpeechError.missingKey }
@@ -26,10 +26,12 @@ struct SpeechRoutes: Sendable {
 
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
         let record = GenerationRecord(
-            id: id.description, keyID: key.id, model: speech.model.id, provider: "local",
+            id: id.description, keyHash: key.hash, model: speech.model.id, provider: "local",
             voice: speech.voice, format: speech.request.responseFormat.rawValue,
-            characters: speech.request.characterCount, startedAt: Date())
-        try await store.startGeneration(record)
+            characters: speech.request.characterCount,
+            pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: Date())
+        // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
+        try await store.begin(record)
 
         let progress = SpeechProgress()
         let stream = SpeechAudioStream(
@@ -42,7 +44,7 @@ struct SpeechRoutes: Sendable {
         do {
             first = try await iterator.next() ?? []
         } catch {
-            await finish(record.id, .failed, progress, logger: context.logger)
+            await finish(Outcome(record: record, progress: progress, firstByteAt: nil), .failed, logger: context.logger)
             throw error
         }
 
@@ -55,8 +57,14 @@ struct SpeechRoutes: Sendable {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 try await send(first: first, rest: rest, to: &writer, record: record, progress: progress,
-                                 logger: context.logger)
+                               logger: context.logger)
             })
+    }
+
+    private struct Outcome {
+        var record: GenerationRecord
+        var progress: SpeechProgress
+        var firstByteAt: Date?
     }
 
     private func send(
@@ -64,14 +72,16 @@ struct SpeechRoutes: Sendable {
         record: GenerationRecord, progress: SpeechProgress, logger: Logger
     ) async throws {
         var iterator = iterator
+        var outcome = Outcome(record: record, progress: progress)
         var chunk: [UInt8]? = first
         while let bytes = chunk {
             do {
                 try await writer.write(ByteBuffer(bytes: bytes))
+                if outcome.firstByteAt == nil { outcome.firstByteAt = Date() }
             } catch {
                 // The client went away: stop synthesizing (dropping the iterator cancels the
-                // pieces in flight) and record what was spoken.
-                await finish(record.id, .cancelled, progress, logger: logger)
+                // pieces in flight) and charge only what was spoken.
+                await finish(outcome, .cancelled, logger: logger)
                 throw error
             }
             do {
@@ -79,29 +89,28 @@ struct SpeechRoutes: Sendable {
             } catch {
                 // Bytes already left with a 200: cut the stream, as the contract says.
                 logger.error("synthesis failed mid-stream", metadata: ["generation": "\(record.id)", "error": "\(error)"])
-                await finish(record.id, .failed, progress, logger: logger)
+                await finish(outcome, .failed, logger: logger)
                 throw error
             }
         }
         do {
             try await writer.finish(nil)
         } catch {
-            await finish(record.id, .cancelled, progress, logger: logger)
+            await finish(outcome, .cancelled, logger: logger)
             throw error
         }
-        await finish(record.id, .completed, progress, logger: logger, spoken: record.characters)
+        await finish(outcome, .completed, logger: logger)
     }
 
-    /// Records how a generation ended. A stream that ended early counts the characters of the
-    /// pieces already spoken; a completed one counts its whole input (spaces between pieces too).
-    private func finish(
-        _ id: String, _ status: GenerationStatus, _ progress: SpeechProgress, logger: Logger, spoken: Int? = nil
-    ) async {
+    /// Records how a generation ended. A stream that ended early is charged for the pieces
+    /// already spoken; a completed one for its whole input (spaces between pieces too).
+    private func finish(_ outcome: Outcome, _ status: GenerationStatus, logger: Logger) async {
+        let spoken = status == .completed ? outcome.record.characters : outcome.progress.spokenCharacters
         do {
-            try await store.finishGeneration(
-                id: id, status: status, spokenCharacters: spoken ?? progress.spokenCharacters, at: Date())
+            try await store.finish(
+                id: outcome.record.id, status: status, spokenCharacters: spoken, firstByteAt: outcome.firstByteAt)
         } catch {
-            logger.error("could not record generation end", metadata: ["generation": "\(id)", "error": "\(error)"])
+            logger.error("could not record generation end", metadata: ["generation": "\(outcome.record.id)", "error": "\(error)"])
         }
     }
 }

@@ -1,7 +1,10 @@
+import Accounts
 import ArgumentParser
 import Foundation
+import Logging
 
-/// `--data-dir`, else `SPEECHROUTER_DATA_DIR`, else `./data`.
+/// Where accounts live: `--data-dir` (else `SPEECHROUTER_DATA_DIR`, else `./data`) for SQLite,
+/// or PostgreSQL when `SPEECHROUTER_DATABASE_URL` is a postgres:// URL.
 struct DataDirectory: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Where the SQLite file lives (default: $SPEECHROUTER_DATA_DIR or ./data).")
     var path: String?
@@ -10,5 +13,9 @@ struct DataDirectory: ParsableArguments {
         path ?? ProcessInfo.processInfo.environment["SPEECHROUTER_DATA_DIR"] ?? "data"
     }
 
-    var databasePath: String { (resolved as NSString).appendingPathComponent("speechrouter.sqlite") }
+    func openStore(instance: String = "cli") async throws -> AccountStore {
+        try await AccountStore.open(
+            databaseURL: ProcessInfo.processInfo.environment["SPEECHROUTER_DATABASE_URL"], dataDirectory: resolved,
+            instance: instance, logger: Logger(label: "speechrouter.accounts"))
+    }
 }

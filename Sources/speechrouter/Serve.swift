@@ -11,18 +11,24 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "A JSON configuration file (model prices, rate limit).") var config: String?
     @OptionGroup var data: DataDirectory
 
     func run() async throws {
         var logger = Logger(label: "speechrouter")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        let store = try await SQLiteAccountStore.open(path: data.databasePath)
-        let interrupted = try await store.failInterruptedGenerations(at: Date())
+        let configuration = try config.map(GatewayConfiguration.load(path:)) ?? GatewayConfiguration()
+        // One name per serving address, stable across restarts, so a restarted instance fails
+        // only the generations it was itself running when it died.
+        let instance = ProcessInfo.processInfo.environment["SPEECHROUTER_INSTANCE"]
+            ?? "\(ProcessInfo.processInfo.hostName):\(port)"
+        let store = try await data.openStore(instance: instance)
+        let interrupted = try await store.failInterruptedGenerations()
         if interrupted > 0 {
-            logger.warning("marked generations left running by an earlier process as failed", metadata: ["count": "\(interrupted)"])
+            logger.warning("failed generations left running by this instance's last process", metadata: ["count": "\(interrupted)"])
         }
         let engines = try await LocalEngines.start()
-        let gateway = Gateway(engines: engines, store: store)
+        let gateway = Gateway(engines: engines, store: store, configuration: configuration)
         logger.info(
             "serving", metadata: ["address": "http://\(host):\(port)", "models": "\(gateway.catalog.models.map(\.id))"])
         try await gateway.application(host: host, port: port, logger: logger).runService()

@@ -13,16 +13,20 @@ import Testing
 struct TestGateway {
     static let engines = Task { try await LocalEngines.start() }
 
-    let store: SQLiteAccountStore
+    let store: AccountStore
     let secret: KeySecret
     let gateway: Gateway
 
-    static func make() async throws -> TestGateway {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("gateway-\(UUID().uuidString)/speechrouter.sqlite").path
-        let store = try await SQLiteAccountStore.open(path: path)
-        let (_, secret) = try await store.createKey(name: "test", limit: nil)
-        return TestGateway(store: store, secret: secret, gateway: Gateway(engines: try await engines.value, store: store))
+    static func make(
+        configuration: GatewayConfiguration = .init(), key settings: KeySettings = KeySettings(name: "test")
+    ) async throws -> TestGateway {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)").path
+        let store = try await AccountStore.open(
+            databaseURL: nil, dataDirectory: directory, instance: "test", logger: Logger(label: "test"))
+        let (_, secret) = try await store.createKey(settings)
+        return TestGateway(
+            store: store, secret: secret,
+            gateway: Gateway(engines: try await engines.value, store: store, configuration: configuration))
     }
 
     func run(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {

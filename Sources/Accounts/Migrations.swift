@@ -1,0 +1,59 @@
+/// Versioned schema changes, applied in order at start; each runs once per database. The
+/// statements are portable between SQLite and PostgreSQL: integers, doubles (Unix seconds for
+/// times) and text only.
+enum Migrations {
+    static let versions: [[String]] = [
+        [
+            """
+            CREATE TABLE api_keys (
+                hash TEXT PRIMARY KEY, name TEXT NOT NULL, label TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION,
+                disabled INTEGER NOT NULL DEFAULT 0, is_management INTEGER NOT NULL DEFAULT 0,
+                limit_nanos BIGINT, limit_reset TEXT, expires_at DOUBLE PRECISION,
+                rate_limit_requests INTEGER, rate_limit_interval DOUBLE PRECISION,
+                period_start DOUBLE PRECISION NOT NULL, period_used_nanos BIGINT NOT NULL DEFAULT 0,
+                reserved_nanos BIGINT NOT NULL DEFAULT 0, used_nanos BIGINT NOT NULL DEFAULT 0)
+            """,
+            """
+            CREATE TABLE account (
+                id INTEGER PRIMARY KEY, total_credits_nanos BIGINT,
+                used_nanos BIGINT NOT NULL DEFAULT 0, reserved_nanos BIGINT NOT NULL DEFAULT 0)
+            """,
+            "INSERT INTO account (id, total_credits_nanos) VALUES (1, NULL)",
+            """
+            CREATE TABLE generations (
+                id TEXT PRIMARY KEY, key_hash TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
+                voice TEXT NOT NULL, format TEXT NOT NULL, characters INTEGER NOT NULL,
+                spoken_characters INTEGER NOT NULL DEFAULT 0, price_nanos BIGINT NOT NULL,
+                reserved_nanos BIGINT NOT NULL, cost_nanos BIGINT NOT NULL DEFAULT 0,
+                started_at DOUBLE PRECISION NOT NULL, first_byte_at DOUBLE PRECISION, finished_at DOUBLE PRECISION,
+                status TEXT NOT NULL, instance TEXT NOT NULL)
+            """,
+            "CREATE INDEX generations_by_key ON generations (key_hash, started_at)",
+            "CREATE INDEX generations_running ON generations (status, instance)",
+            """
+            CREATE TABLE rate_windows (
+                key_hash TEXT NOT NULL, window_start DOUBLE PRECISION NOT NULL, request_count INTEGER NOT NULL,
+                PRIMARY KEY (key_hash, window_start))
+            """,
+        ]
+    ]
+
+    static func apply(to database: any SQLDatabase) async throws {
+        try await database.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)", [])
+        try await database.transaction { connection in
+            // Two instances starting at once: the first takes the lock, the second then sees its versions.
+            if database is PostgresDatabase {
+                try await connection.query("LOCK TABLE schema_migrations IN EXCLUSIVE MODE", [])
+            }
+            let applied = try await connection.query(
+                "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS version FROM schema_migrations", []
+            ).first?.integer("version") ?? 0
+            for (index, statements) in versions.enumerated() where index + 1 > applied {
+                for statement in statements { try await connection.query(statement, []) }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)", [.integer(Int64(index + 1))])
+            }
+        }
+    }
+}
