@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; each target is a module map and a shim header.
@@ -51,9 +52,18 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "Providers",
+            dependencies: [
+                "SpeechCore", "AudioPipeline",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "SpeechServer",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts",
+                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts", "Providers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "speechrouter",
             dependencies: [
-                "SpeechCore", "BuiltinEngines", "Accounts", "SpeechServer",
+                "SpeechCore", "BuiltinEngines", "Accounts", "SpeechServer", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -73,6 +83,15 @@ let package = Package(
             name: "AudioPipelineTests", dependencies: ["AudioPipeline"], swiftSettings: strict),
         .testTarget(
             name: "BuiltinEnginesTests", dependencies: ["BuiltinEngines", "AudioPipeline"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ProvidersTests",
+            dependencies: [
+                "Providers", "SpeechServer", "Accounts", "AudioPipeline",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts"], swiftSettings: strict),
         .testTarget(

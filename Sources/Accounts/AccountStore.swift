@@ -203,19 +203,21 @@ public final class AccountStore: Sendable {
     /// Ends a running generation: charges the spoken characters and releases the rest of the
     /// reservation, in one transaction. A generation that already ended is left as it is.
     public func finish(
-        id: String, status: GenerationStatus, spokenCharacters: Int, firstByteAt: Date?, at date: Date = Date()
+        id: String, status: GenerationStatus, spokenCharacters: Int, firstByteAt: Date?, provider: String? = nil,
+        at date: Date = Date()
     ) async throws {
         try await database.transaction { connection in
             let rows = try await connection.query(
                 """
                 UPDATE generations SET status = $2, spoken_characters = $3, cost_nanos = price_nanos * $3,
-                    first_byte_at = $4, finished_at = $5
+                    first_byte_at = $4, finished_at = $5, provider = COALESCE($6, provider)
                 WHERE id = $1 AND status = 'running'
                 RETURNING key_hash, reserved_nanos, cost_nanos
                 """,
                 [
                     .text(id), .text(status.rawValue), .integer(Int64(spokenCharacters)),
                     firstByteAt.map { .double($0.timeIntervalSince1970) } ?? .null, .double(date.timeIntervalSince1970),
+                    provider.map { .text($0) } ?? .null,
                 ])
             guard let row = rows.first else { return }
             try await Self.settle(

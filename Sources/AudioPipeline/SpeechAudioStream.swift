@@ -53,7 +53,7 @@ public final class SpeechProgress: Sendable {
 
     public var spokenCharacters: Int { characters.withLock { $0 } }
 
-    func add(_ count: Int) { characters.withLock { $0 += count } }
+    public func add(_ count: Int) { characters.withLock { $0 += count } }
 }
 
 final class PipelineState {

@@ -84,3 +84,22 @@ extension Substring {
         return self[first...last]
     }
 }
+
+extension SentenceSplitter {
+    /// Consecutive sentences joined into pieces of at most `maxLength` characters, for
+    /// upstreams that take a bounded input per request: as few requests as possible, each
+    /// ending at a sentence boundary (or inside an over-long sentence, at a comma or space).
+    public static func packed(_ text: String, maxLength: Int) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        for sentence in SentenceSplitter(text, maxLength: maxLength, firstMaxLength: maxLength) {
+            if !current.isEmpty && current.count + 1 + sentence.count > maxLength {
+                pieces.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(sentence) : " " + sentence
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+}

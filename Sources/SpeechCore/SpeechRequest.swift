@@ -11,6 +11,8 @@ public struct SpeechRequest: Sendable, Equatable {
     /// `provider.options`, keyed by provider slug; only the matched provider's object is forwarded.
     public var providerOptions: [String: JSONValue]
     public var instructions: String?
+    /// `provider.allow_fallbacks`: whether a failed upstream may hand over to the model's next one.
+    public var allowFallbacks = true
 
     public static let speedRange = 0.25...4.0
 
@@ -89,6 +91,11 @@ public struct SpeechRequest: Sendable, Equatable {
         switch fields["provider"] {
         case nil, .null?: break
         case .object(let provider)?:
+            switch provider["allow_fallbacks"] {
+            case nil, .null?: break
+            case .bool(let allowed)?: request.allowFallbacks = allowed
+            default: throw .invalidField(name: "provider.allow_fallbacks", reason: "must be a boolean")
+            }
             switch provider["options"] {
             case nil, .null?: break
             case .object(let options)?:

@@ -1,4 +1,5 @@
 import Accounts
+import Providers
 import Foundation
 import Hummingbird
 import NIOCore
@@ -99,6 +100,35 @@ extension APIError {
                 "Insufficient credits: this request costs \(cost) and \(max(remaining, .zero)) of credits are left",
                 type: "payment_required",
                 metadata: ["cost": .number(cost.usd), "credits_remaining": .number(max(remaining, .zero).usd)])
+        }
+    }
+}
+
+extension APIError {
+    /// PROVIDERS.md §6: the request's own fault stays 400/403; a refused upstream credential,
+    /// an upstream failure or a malformed answer is 502; rate limits are 429 with the
+    /// upstream's Retry-After; timeouts 408; no provider at all 503.
+    init(_ error: ProviderError) {
+        var metadata: [String: JSONValue] = ["provider_name": .string(error.provider)]
+        if let raw = error.raw { metadata["raw"] = .string(raw) }
+        if let status = error.upstreamStatus { metadata["provider_code"] = .number(Double(status)) }
+        var headers: HTTPFields = [:]
+        switch error.kind {
+        case .invalidRequest:
+            self.init(.badRequest, error.message, type: "invalid_request", metadata: metadata)
+        case .moderation:
+            self.init(.forbidden, error.message, type: "content_policy_violation", metadata: metadata)
+        case .credentials:
+            self.init(.badGateway, "Provider returned error: \(error.message)", type: "provider_unavailable", metadata: metadata)
+        case .rateLimited:
+            if let retryAfter = error.retryAfter { headers[.retryAfter] = retryAfter }
+            self.init(.tooManyRequests, error.message, type: "rate_limit_exceeded", metadata: metadata, headers: headers)
+        case .timeout:
+            self.init(.requestTimeout, error.message, type: "timeout", metadata: metadata)
+        case .unavailable where error.upstreamStatus == nil:
+            self.init(.serviceUnavailable, error.message, type: "provider_overloaded", metadata: metadata)
+        case .unavailable, .unreachable, .malformed:
+            self.init(.badGateway, "Provider returned error: \(error.message)", type: "provider_unavailable", metadata: metadata)
         }
     }
 }

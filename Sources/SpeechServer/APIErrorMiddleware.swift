@@ -1,4 +1,5 @@
 import Accounts
+import Providers
 import Hummingbird
 import Logging
 import NIOCore
@@ -14,6 +15,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return error.response()
         } catch let error as SpeechError {
+            return APIError(error).response()
+        } catch let error as ProviderError {
             return APIError(error).response()
         } catch let error as BillingError {
             return APIError(error).response()

@@ -1,31 +1,55 @@
 import Accounts
 import Hummingbird
 import Logging
+import Providers
 import SpeechCore
 
-/// What the gateway is built from: the engines it serves, the store it accounts in, and its
-/// configuration.
+/// What the gateway is built from: its built-in engines, the upstream providers it has
+/// credentials for, the store it accounts in, and its configuration.
 public struct Gateway: Sendable {
     public var engines: [any SpeechEngine]
+    public var providers: [String: any SpeechProvider]
+    public var upstreamModels: [UpstreamModel]
     public var store: AccountStore
     public var configuration: GatewayConfiguration
 
-    public init(engines: [any SpeechEngine], store: AccountStore, configuration: GatewayConfiguration = .init()) {
+    public init(
+        engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
+        upstreamModels: [UpstreamModel] = UpstreamCatalog.defaultModels, store: AccountStore,
+        configuration: GatewayConfiguration = .init()
+    ) {
         self.engines = engines
+        self.providers = providers
+        self.upstreamModels = upstreamModels
         self.store = store
         self.configuration = configuration
     }
 
-    public var catalog: ModelCatalog { ModelCatalog(models: engines.map { configuration.apply(to: $0.model) }) }
+    /// Every servable model: the built-in ones, and each upstream model with at least one
+    /// endpoint whose provider is configured (the others are not listed).
+    var backends: [(SpeechModel, SpeechBackend)] {
+        let local = engines.map { (configuration.apply(to: $0.model), SpeechBackend.engine($0)) }
+        let upstream = configuration.upstreamModels(defaults: upstreamModels).compactMap {
+            upstream -> (SpeechModel, SpeechBackend)? in
+            let endpoints = upstream.endpoints.compactMap { endpoint in
+                providers[endpoint.provider].map { ProviderEndpoint(provider: $0, model: endpoint.model) }
+            }
+            return endpoints.isEmpty ? nil : (upstream.model, .upstream(endpoints))
+        }
+        return local + upstream
+    }
+
+    public var catalog: ModelCatalog { ModelCatalog(models: backends.map(\.0)) }
 
     public func router() -> Router<SpeechContext> {
         let router = Router(context: SpeechContext.self)
         router.middlewares.add(APIErrorMiddleware())
 
-        let catalog = self.catalog
+        let backends = self.backends
+        let catalog = ModelCatalog(models: backends.map(\.0))
         let models = ModelRoutes(catalog: catalog)
         let speech = SpeechRoutes(
-            catalog: catalog, engines: Dictionary(uniqueKeysWithValues: engines.map { ($0.model.id, $0) }),
+            catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
             store: store)
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)

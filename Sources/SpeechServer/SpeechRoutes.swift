@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Providers
 import SpeechCore
 
 /// `POST /audio/speech`: validates, reserves the cost, and streams audio as it is made.
@@ -12,7 +13,7 @@ struct SpeechRoutes: Sendable {
     static let maxBodyBytes = 1 << 20
 
     let catalog: ModelCatalog
-    let engines: [String: any SpeechEngine]
+    let backends: [String: SpeechBackend]
     let store: AccountStore
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
@@ -22,11 +23,12 @@ struct SpeechRoutes: Sendable {
         }
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         let speech = try catalog.resolve(try SpeechRequest.parse(json: body.readableBytesView))
-        guard let engine = engines[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
+        guard let backend = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
 
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
         let record = GenerationRecord(
-            id: id.description, keyHash: key.hash, model: speech.model.id, provider: "local",
+            id: id.description, keyHash: key.hash, model: speech.model.id,
+            provider: { if case .engine = backend { "local" } else { "pending" } }(),
             voice: speech.voice, format: speech.request.responseFormat.rawValue,
             characters: speech.request.characterCount,
             pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: Date())
@@ -34,17 +36,17 @@ struct SpeechRoutes: Sendable {
         try await store.begin(record)
 
         let progress = SpeechProgress()
-        let stream = SpeechAudioStream(
-            engine: engine, text: speech.request.input, voice: speech.voice, speed: speech.request.speed,
-            format: speech.request.responseFormat, progress: progress)
-        var iterator = stream.makeAsyncIterator()
+        let (output, serving) = backend.audio(for: speech, progress: progress)
+        var iterator = output
         // The first piece is made before the status line leaves, so a request that cannot be
         // spoken at all still gets a proper error instead of an empty 200.
         let first: [UInt8]
         do {
             first = try await iterator.next() ?? []
         } catch {
-            await finish(Outcome(record: record, progress: progress, firstByteAt: nil), .failed, logger: context.logger)
+            await finish(
+                Outcome(record: record, progress: progress, serving: serving, firstByteAt: nil), .failed,
+                logger: context.logger)
             throw error
         }
 
@@ -56,23 +58,26 @@ struct SpeechRoutes: Sendable {
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                try await send(first: first, rest: rest, to: &writer, record: record, progress: progress,
-                               logger: context.logger)
+                try await send(
+                    first: first, rest: rest, to: &writer,
+                    outcome: Outcome(record: record, progress: progress, serving: serving), logger: context.logger)
             })
     }
 
     private struct Outcome {
         var record: GenerationRecord
         var progress: SpeechProgress
+        var serving: ServingProvider
         var firstByteAt: Date?
     }
 
     private func send(
-        first: [UInt8], rest iterator: SpeechAudioStream.Iterator, to writer: inout any ResponseBodyWriter,
-        record: GenerationRecord, progress: SpeechProgress, logger: Logger
+        first: [UInt8], rest iterator: SpeechOutput, to writer: inout any ResponseBodyWriter,
+        outcome: Outcome, logger: Logger
     ) async throws {
         var iterator = iterator
-        var outcome = Outcome(record: record, progress: progress)
+        var outcome = outcome
+        let record = outcome.record
         var chunk: [UInt8]? = first
         while let bytes = chunk {
             do {
@@ -108,7 +113,8 @@ struct SpeechRoutes: Sendable {
         let spoken = status == .completed ? outcome.record.characters : outcome.progress.spokenCharacters
         do {
             try await store.finish(
-                id: outcome.record.id, status: status, spokenCharacters: spoken, firstByteAt: outcome.firstByteAt)
+                id: outcome.record.id, status: status, spokenCharacters: spoken, firstByteAt: outcome.firstByteAt,
+                provider: outcome.serving.value)
         } catch {
             logger.error("could not record generation end", metadata: ["generation": "\(outcome.record.id)", "error": "\(error)"])
         }

@@ -4,6 +4,7 @@ import BuiltinEngines
 import Foundation
 import Hummingbird
 import Logging
+import Providers
 import SpeechServer
 
 struct Serve: AsyncParsableCommand {
@@ -28,10 +29,15 @@ struct Serve: AsyncParsableCommand {
             logger.warning("failed generations left running by this instance's last process", metadata: ["count": "\(interrupted)"])
         }
         let engines = try await LocalEngines.start()
-        let gateway = Gateway(engines: engines, store: store, configuration: configuration)
+        let client = UpstreamClient(
+            connectTimeout: .milliseconds(Int((configuration.upstream_timeouts?.connect_seconds ?? 5) * 1000)),
+            firstByteTimeout: .milliseconds(Int((configuration.upstream_timeouts?.first_byte_seconds ?? 30) * 1000)))
+        let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
+        let gateway = Gateway(engines: engines, providers: providers, store: store, configuration: configuration)
         logger.info(
             "serving", metadata: ["address": "http://\(host):\(port)", "models": "\(gateway.catalog.models.map(\.id))"])
         try await gateway.application(host: host, port: port, logger: logger).runService()
+        try await client.shutdown()
         try await store.close()
     }
 }

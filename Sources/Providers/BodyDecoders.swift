@@ -1,0 +1,229 @@
+import Foundation
+import SpeechCore
+
+/// MP3 bytes, passed through as they arrive.
+struct Mp3Passthrough: BodyDecoder {
+    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk] { [.mp3(bytes)] }
+    mutating func finish() throws -> [UpstreamChunk] { [] }
+}
+
+/// Headerless signed 16-bit little-endian samples; a sample split across reads is kept for the next.
+struct PCM16Decoder: BodyDecoder {
+    let rate: Int
+    var carry: [UInt8] = []
+
+    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk] {
+        let data = carry + bytes
+        let usable = data.count & ~1
+        carry = Array(data[usable...])
+        return [.pcm(samples(fromS16LE: data[..<usable]), rate: rate)]
+    }
+
+    mutating func finish() throws -> [UpstreamChunk] {
+        guard carry.isEmpty else { throw DecodeError("the PCM body ended inside a sample") }
+        return []
+    }
+}
+
+/// Float32 little-endian samples (Mistral's `pcm`), converted as Pipecat does:
+/// `int16(clamp(f × 32767, −32768, 32767))`.
+func samples(fromFloat32LE bytes: ArraySlice<UInt8>) throws -> [Int16] {
+    guard bytes.count % 4 == 0 else { throw DecodeError("float32 PCM of \(bytes.count) bytes is not whole samples") }
+    var result: [Int16] = []
+    result.reserveCapacity(bytes.count / 4)
+    var index = bytes.startIndex
+    while index < bytes.endIndex {
+        let bits = UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
+            | UInt32(bytes[index + 3]) << 24
+        let scaled = (Float(bitPattern: bits) * 32767).rounded()
+        result.append(Int16(scaled.isNaN ? 0 : min(max(scaled, -32768), 32767)))
+        index += 4
+    }
+    return result
+}
+
+func samples(fromS16LE bytes: ArraySlice<UInt8>) -> [Int16] {
+    var result: [Int16] = []
+    result.reserveCapacity(bytes.count / 2)
+    var index = bytes.startIndex
+    while index + 1 < bytes.endIndex {
+        result.append(Int16(bitPattern: UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8))
+        index += 2
+    }
+    return result
+}
+
+/// The samples of a RIFF/WAVE file (Google's LINEAR16 carries one), found by walking its
+/// chunks rather than assuming a 44-byte header. Returns the samples and their rate.
+func samples(fromWAV bytes: [UInt8]) throws -> ([Int16], Int) {
+    func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
+    guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else {
+        throw DecodeError("audio is not a RIFF/WAVE file")
+    }
+    var offset = 12
+    var rate = 24_000
+    while offset + 8 <= bytes.count {
+        let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
+        let size = u32(offset + 4)
+        let start = offset + 8
+        if id == "fmt " && start + 8 <= bytes.count {
+            rate = u32(start + 4)
+        } else if id == "data" {
+            let end = size == 0xFFFF_FFFF ? bytes.count : min(start + size, bytes.count)
+            return (samples(fromS16LE: bytes[start..<end]), rate)
+        }
+        offset = start + size + (size & 1)
+    }
+    throw DecodeError("the WAVE file has no data chunk")
+}
+
+/// A whole JSON body holding base64 audio at `path` (Mistral's `audio_data`, Google's
+/// `audioContent`). The body is small (one piece of text), so it is read whole.
+struct Base64JSONDecoder: BodyDecoder {
+    let path: [String]
+    let format: UpstreamFormat
+    let pcm: PCMEncoding
+    var body: [UInt8] = []
+
+    init(path: [String], format: UpstreamFormat, pcm: PCMEncoding) {
+        self.path = path
+        self.format = format
+        self.pcm = pcm
+    }
+
+    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk] {
+        body += bytes
+        guard body.count <= 64 << 20 else { throw DecodeError("the JSON body is over 64 MiB") }
+        return []
+    }
+
+    mutating func finish() throws -> [UpstreamChunk] {
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+            throw DecodeError("the body is not JSON")
+        }
+        var value = json
+        for key in path {
+            guard case .object(let fields) = value, let next = fields[key] else {
+                throw DecodeError("the JSON has no \(path.joined(separator: "."))")
+            }
+            value = next
+        }
+        guard case .string(let text) = value else { throw DecodeError("\(path.joined(separator: ".")) is not a string") }
+        return [try decodeAudio(base64: text, format: format, pcm: pcm)]
+    }
+}
+
+/// How an upstream writes `pcm`.
+enum PCMEncoding: Sendable {
+    case s16le(rate: Int)
+    case float32le(rate: Int)
+    case wav
+}
+
+func decodeAudio(base64 text: String, format: UpstreamFormat, pcm: PCMEncoding) throws -> UpstreamChunk {
+    guard let data = Data(base64Encoded: text) else { throw DecodeError("the audio is not valid base64") }
+    let bytes = [UInt8](data)
+    switch format {
+    case .mp3: return .mp3(bytes)
+    case .pcm:
+        switch pcm {
+        case .s16le(let rate):
+            guard bytes.count % 2 == 0 else { throw DecodeError("16-bit PCM of odd length") }
+            return .pcm(samples(fromS16LE: bytes[...]), rate: rate)
+        case .float32le(let rate): return .pcm(try samples(fromFloat32LE: bytes[...]), rate: rate)
+        case .wav:
+            let (samples, rate) = try samples(fromWAV: bytes)
+            return .pcm(samples, rate: rate)
+        }
+    }
+}
+
+/// Server-sent events whose `data:` JSON carries base64 audio in `field` when `type` (or the
+/// `event:` line) is `delta`; the stream ends at `done` or when the body closes.
+struct SSEAudioDecoder: BodyDecoder {
+    let delta: String
+    let done: String
+    let field: String
+    let format: UpstreamFormat
+    let pcm: PCMEncoding
+    var buffer: [UInt8] = []
+    var event: String?
+    var data: [String] = []
+    var sawDone = false
+    /// Float32 samples may be split across events; bytes that do not make a whole sample wait here.
+    var carry: [UInt8] = []
+
+    init(delta: String, done: String, field: String, format: UpstreamFormat, pcm: PCMEncoding) {
+        self.delta = delta
+        self.done = done
+        self.field = field
+        self.format = format
+        self.pcm = pcm
+    }
+
+    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk] {
+        buffer += bytes
+        var chunks: [UpstreamChunk] = []
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            var line = String(decoding: buffer[..<newline], as: UTF8.self)
+            buffer.removeSubrange(...newline)
+            if line.hasSuffix("\r") { line.removeLast() }
+            if line.isEmpty {
+                if let chunk = try dispatch() { chunks.append(chunk) }
+            } else if line.hasPrefix("event:") {
+                event = line.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            } else if line.hasPrefix("data:") {
+                data.append(String(line.dropFirst(5).drop(while: { $0 == " " })))
+            }
+        }
+        return chunks
+    }
+
+    mutating func finish() throws -> [UpstreamChunk] {
+        let last = try dispatch()
+        guard carry.isEmpty else { throw DecodeError("the stream ended inside a sample") }
+        return last.map { [$0] } ?? []
+    }
+
+    private mutating func dispatch() throws -> UpstreamChunk? {
+        defer {
+            event = nil
+            data = []
+        }
+        guard !data.isEmpty else { return nil }
+        let payload = data.joined(separator: "\n")
+        if payload == "[DONE]" { return nil }
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8)), case .object(let fields) = json
+        else { throw DecodeError("an event's data is not JSON") }
+        var type = event
+        if case .string(let named)? = fields["type"] { type = named }
+        if type == done {
+            sawDone = true
+            return nil
+        }
+        guard type == delta else { return nil }
+        guard case .string(let text)? = fields[field], let decoded = Data(base64Encoded: text) else {
+            throw DecodeError("a \(delta) event has no valid base64 \(field)")
+        }
+        switch (format, pcm) {
+        case (.mp3, _): return .mp3([UInt8](decoded))
+        case (.pcm, .float32le(let rate)):
+            let bytes = carry + [UInt8](decoded)
+            let usable = bytes.count & ~3
+            carry = Array(bytes[usable...])
+            return .pcm(try samples(fromFloat32LE: bytes[..<usable]), rate: rate)
+        case (.pcm, .s16le(let rate)):
+            let bytes = carry + [UInt8](decoded)
+            let usable = bytes.count & ~1
+            carry = Array(bytes[usable...])
+            return .pcm(samples(fromS16LE: bytes[..<usable]), rate: rate)
+        case (.pcm, .wav):
+            throw DecodeError("WAV cannot arrive in pieces")
+        }
+    }
+}
+
+struct DecodeError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

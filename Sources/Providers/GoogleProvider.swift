@@ -1,0 +1,39 @@
+import AsyncHTTPClient
+import Foundation
+import SpeechCore
+
+/// Google Cloud Text-to-Speech `v1/text:synthesize` with an API key: one JSON answer whose
+/// `audioContent` is base64 MP3, or LINEAR16 with a WAV header that is parsed off.
+public struct GoogleProvider: SpeechProvider {
+    public let slug = "google"
+    public let name = "Google"
+    public let speedRange: ClosedRange<Double>? = 0.25...4.0
+    public let maxInputCharacters = 4_500
+    let baseURL: String
+    let apiKey: String
+    let client: UpstreamClient
+
+    public init(baseURL: String = "https://texttospeech.googleapis.com", apiKey: String, client: UpstreamClient) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.client = client
+    }
+
+    public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
+        let language = request.voice.split(separator: "-").prefix(2).joined(separator: "-")
+        var audioConfig: [String: Any] = [
+            "audioEncoding": request.format == .mp3 ? "MP3" : "LINEAR16", "sampleRateHertz": 24_000,
+        ]
+        if let speed = request.speed { audioConfig["speakingRate"] = speed }
+        var body = request.options.mapValues(\.foundation)
+        body["input"] = ["text": request.input]
+        body["voice"] = ["languageCode": language, "name": request.voice]
+        body["audioConfig"] = audioConfig
+        let http = try HTTPClientRequest.json(
+            url: baseURL + "/v1/text:synthesize", body: body, headers: [("X-Goog-Api-Key", apiKey)])
+        let format = request.format
+        return try await client.send(http, provider: name, secret: apiKey) { _ in
+            Base64JSONDecoder(path: ["audioContent"], format: format, pcm: .wav)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import AsyncHTTPClient
+import Foundation
+import SpeechCore
+
+/// Mistral's Voxtral TTS: JSON with `voice_id`, answered as SSE `speech.audio.delta` events with
+/// base64 audio (float32 samples for `pcm`), or as one JSON `{"audio_data"}` when not streamed.
+public struct MistralProvider: SpeechProvider {
+    public let slug = "mistral"
+    public let name = "Mistral"
+    public let speedRange: ClosedRange<Double>? = nil
+    public let maxInputCharacters = 4_000
+    let baseURL: String
+    let apiKey: String
+    let client: UpstreamClient
+
+    public init(baseURL: String = "https://api.mistral.ai", apiKey: String, client: UpstreamClient) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.client = client
+    }
+
+    public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
+        var body = request.options.mapValues(\.foundation)
+        body["model"] = request.model
+        body["input"] = request.input
+        body["voice_id"] = request.voice
+        body["response_format"] = request.format.rawValue
+        body["stream"] = true
+        let http = try HTTPClientRequest.json(
+            url: baseURL + "/v1/audio/speech", body: body,
+            headers: [("Authorization", "Bearer \(apiKey)"), ("Accept", "text/event-stream")])
+        let format = request.format
+        return try await client.send(http, provider: name, secret: apiKey) { response in
+            let pcm = PCMEncoding.float32le(rate: 24_000)
+            if response.headers.first(name: "content-type")?.contains("application/json") == true {
+                return Base64JSONDecoder(path: ["audio_data"], format: format, pcm: pcm)
+            }
+            return SSEAudioDecoder(
+                delta: "speech.audio.delta", done: "speech.audio.done", field: "audio_data", format: format, pcm: pcm)
+        }
+    }
+}

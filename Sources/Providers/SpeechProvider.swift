@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SpeechCore
+
+/// The two shapes of audio an upstream can hand back: MP3 bytes to pass through, or samples
+/// at the upstream's rate that the gateway resamples and encodes itself.
+public enum UpstreamFormat: String, Sendable {
+    case mp3, pcm
+}
+
+public enum UpstreamChunk: Sendable, Equatable {
+    case mp3([UInt8])
+    case pcm([Int16], rate: Int)
+}
+
+/// One upstream request: a piece of the input, in the gateway's terms.
+public struct UpstreamRequest: Sendable {
+    public var model: String
+    public var input: String
+    public var voice: String
+    public var format: UpstreamFormat
+    /// Already clamped to the provider's range; nil when the provider has no speed.
+    public var speed: Double?
+    /// `provider.options[slug]` for this provider only, merged into the upstream body.
+    public var options: [String: JSONValue]
+    public var instructions: String?
+}
+
+/// An upstream speech API behind one adapter.
+public protocol SpeechProvider: Sendable {
+    /// The slug clients use in `provider.options` (`openai`, `azure`, …).
+    var slug: String { get }
+    /// The name reported in errors and generation records (`OpenAI`, `Azure`, …).
+    var name: String { get }
+    /// The range of `speed` the upstream honours; nil when it has none (speed is then ignored).
+    var speedRange: ClosedRange<Double>? { get }
+    /// The most input characters one upstream request may carry; longer inputs are split.
+    var maxInputCharacters: Int { get }
+    /// Sends the request and returns the audio as it arrives. Throws `ProviderError` when the
+    /// upstream refuses (non-2xx) or cannot be reached; the stream throws it for a bad body.
+    func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream
+}
+
+/// The body of an upstream response, decoded chunk by chunk as it is read (pull-driven, so
+/// the upstream is read no faster than the client takes the audio).
+public struct UpstreamStream: AsyncSequence, Sendable {
+    public typealias Element = UpstreamChunk
+
+    let body: HTTPClientResponse.Body
+    let decoder: any BodyDecoder
+    let provider: String
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(body: body.makeAsyncIterator(), decoder: decoder, provider: provider)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        var body: HTTPClientResponse.Body.AsyncIterator
+        var decoder: any BodyDecoder
+        let provider: String
+        var pending: [UpstreamChunk] = []
+        var ended = false
+
+        public mutating func next() async throws -> UpstreamChunk? {
+            while pending.isEmpty {
+                if ended { return nil }
+                let buffer: ByteBuffer?
+                do {
+                    buffer = try await body.next()
+                } catch {
+                    throw ProviderError.from(transport: error, provider: provider)
+                }
+                do {
+                    if let buffer {
+                        pending = try decoder.feed(Array(buffer.readableBytesView))
+                    } else {
+                        ended = true
+                        pending = try decoder.finish()
+                    }
+                } catch let error as ProviderError {
+                    throw error
+                } catch {
+                    throw ProviderError(.malformed, provider: provider, message: "\(error)")
+                }
+                pending.removeAll { chunk in
+                    switch chunk {
+                    case .mp3(let bytes): bytes.isEmpty
+                    case .pcm(let samples, _): samples.isEmpty
+                    }
+                }
+            }
+            return pending.removeFirst()
+        }
+    }
+}
+
+/// Turns an upstream's body framing (raw bytes, JSON with base64, SSE) into chunks.
+protocol BodyDecoder: Sendable {
+    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk]
+    mutating func finish() throws -> [UpstreamChunk]
+}

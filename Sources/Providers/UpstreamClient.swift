@@ -1,0 +1,57 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The one HTTP client every adapter shares: pooled keep-alive connections, a connect timeout,
+/// and a read timeout that bounds both the wait for the first byte and any stall after it.
+public final class UpstreamClient: Sendable {
+    let http: HTTPClient
+    let deadline: TimeAmount
+
+    public init(connectTimeout: Duration = .seconds(5), firstByteTimeout: Duration = .seconds(30)) {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(
+            connect: TimeAmount(connectTimeout), read: TimeAmount(firstByteTimeout))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        configuration.httpVersion = .automatic
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.deadline = .minutes(15)
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    /// Sends `request`; a non-2xx answer becomes a `ProviderError` (body read, truncated and
+    /// scrubbed of `secret`), a 2xx the decoded audio stream.
+    func send(
+        _ request: HTTPClientRequest, provider: String, secret: String,
+        decoder: @escaping @Sendable (HTTPClientResponse) -> any BodyDecoder
+    ) async throws -> UpstreamStream {
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: deadline)
+        } catch {
+            throw ProviderError.from(transport: error, provider: provider)
+        }
+        guard (200..<300).contains(response.status.code) else {
+            let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
+            let detail = upstreamMessage(body) ?? response.status.reasonPhrase
+            throw ProviderError.from(
+                status: Int(response.status.code), body: body, headers: response.headers, provider: provider,
+                secret: secret, message: "\(provider) answered \(response.status.code): \(detail)")
+        }
+        return UpstreamStream(body: response.body, decoder: decoder(response), provider: provider)
+    }
+}
+
+extension HTTPClientRequest {
+    static func json(url: String, body: [String: Any], headers: [(String, String)]) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "SpeechRouter/1")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
+        return request
+    }
+}

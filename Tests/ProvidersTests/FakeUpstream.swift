@@ -1,0 +1,255 @@
+import AudioPipeline
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SpeechCore
+import Synchronization
+
+/// Loopback stand-ins for the paid upstreams, each speaking its real contract from
+/// PROVIDERS.md: auth headers, body shapes, SSE framing, error bodies. Tests choose a fault
+/// per provider and read back exactly what the gateway sent.
+final class FakeUpstream: Sendable {
+    enum Fault: Sendable, Equatable {
+        case none
+        case status(Int)
+        case rateLimited(retryAfter: String)
+        case slowFirstByte(Duration)
+        case truncated
+        case invalidBase64
+    }
+
+    struct Received: Sendable {
+        var path: String
+        var query: String?
+        var headers: HTTPFields
+        var body: String
+    }
+
+    static let key = "sk-upstream-secret-1234"
+    /// One second of a 440 Hz tone at 24 kHz, the audio every fake returns.
+    static let tone: [Int16] = (0..<24_000).map { Int16(8_000 * sin(2 * Double.pi * 440 * Double($0) / 24_000)) }
+    static let mp3: [UInt8] = {
+        let encoder = Mp3Encoder(sampleRate: 24_000)
+        return encoder.encode(tone) + encoder.finish()
+    }()
+    static let pcm: [UInt8] = PCMEncoder().encode(tone)
+
+    private let state = Mutex((faults: [String: Fault](), received: [String: [Received]]()))
+
+    func fault(_ provider: String, _ fault: Fault) { state.withLock { $0.faults[provider] = fault } }
+    func received(_ provider: String) -> [Received] { state.withLock { $0.received[provider] ?? [] } }
+
+    private func record(_ provider: String, _ request: Request, body: String) -> Fault {
+        state.withLock {
+            $0.received[provider, default: []].append(
+                Received(path: request.uri.path, query: request.uri.query, headers: request.headers, body: body))
+            return $0.faults[provider] ?? Fault.none
+        }
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/audio/speech") { request, context in try await self.openAI(request, context) }
+        router.post("/mistral/v1/audio/speech") { request, context in try await self.mistral(request, context) }
+        router.post("/cognitiveservices/v1") { request, context in try await self.azure(request, context) }
+        router.post("/v1/text-to-speech/:voice/stream") { request, context in try await self.elevenLabs(request, context) }
+        router.post("/v1/text:synthesize") { request, context in try await self.google(request, context) }
+        return router
+    }
+
+    // MARK: OpenAI
+
+    private func openAI(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        let fault = record("openai", request, body: body)
+        guard request.headers[.authorization] == "Bearer \(Self.key)" else {
+            return Self.json(401, #"{"error":{"message":"Incorrect API key provided: \#(request.headers[.authorization] ?? "")","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#)
+        }
+        let json = try Self.object(body)
+        guard case .string(let input)? = json["input"], !input.isEmpty, case .string? = json["voice"], case .string? = json["model"] else {
+            return Self.json(400, #"{"error":{"message":"Missing required parameter","type":"invalid_request_error","param":"input","code":null}}"#)
+        }
+        if case .number(let speed)? = json["speed"], !(0.25...4).contains(speed) {
+            return Self.json(400, #"{"error":{"message":"speed out of range","type":"invalid_request_error","param":"speed","code":null}}"#)
+        }
+        if let failure = Self.failure(fault, errorBody: #"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#) {
+            return failure
+        }
+        let mp3 = json["response_format"] == .string("mp3")
+        return Self.audio(mp3 ? Self.mp3 : Self.pcm, contentType: mp3 ? "audio/mpeg" : "audio/pcm", fault: fault)
+    }
+
+    // MARK: Mistral
+
+    private func mistral(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        let fault = record("mistral", request, body: body)
+        guard request.headers[.authorization] == "Bearer \(Self.key)" else {
+            return Self.json(401, #"{"message":"Unauthorized","request_id":"c61f2f15"}"#)
+        }
+        let json = try Self.object(body)
+        guard case .string(let input)? = json["input"], !input.isEmpty else {
+            return Self.json(422, #"{"detail":[{"loc":["body","input"],"msg":"Field required","type":"missing"}]}"#)
+        }
+        if let failure = Self.failure(fault, errorBody: #"{"object":"error","message":"Service unavailable","type":"internal_error","param":null,"code":null}"#) {
+            return failure
+        }
+        let mp3 = json["response_format"] == .string("mp3")
+        // pcm is float32 little-endian, as Mistral documents.
+        let audio = mp3 ? Self.mp3 : Self.tone.flatMap { sample -> [UInt8] in
+            let bits = (Float(sample) / 32767).bitPattern
+            return [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)]
+        }
+        let encode = { (bytes: ArraySlice<UInt8>) in fault == .invalidBase64 ? "!!not-base64!!" : Data(bytes).base64EncodedString() }
+        guard json["stream"] == .bool(true) else {
+            return Self.json(200, #"{"audio_data":"\#(encode(audio[...]))"}"#)
+        }
+        var events = ""
+        for start in stride(from: 0, to: audio.count, by: 9_600) {
+            let piece = audio[start..<min(start + 9_600, audio.count)]
+            events += "event: speech.audio.delta\ndata: {\"type\":\"speech.audio.delta\",\"audio_data\":\"\(encode(piece))\"}\n\n"
+        }
+        if fault != .truncated {
+            events += "event: speech.audio.done\ndata: {\"type\":\"speech.audio.done\",\"usage\":{\"prompt_tokens\":4,\"total_tokens\":4}}\n\n"
+        }
+        return Self.audio(Array(events.utf8), contentType: "text/event-stream", fault: fault == .truncated ? .none : fault)
+    }
+
+    // MARK: Azure
+
+    private func azure(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        let fault = record("azure", request, body: body)
+        guard request.headers[HTTPField.Name("Ocp-Apim-Subscription-Key")!] == Self.key else {
+            return Self.json(401, #"{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}}"#)
+        }
+        guard request.headers[.contentType] == "application/ssml+xml" else { return Response(status: .unsupportedMediaType) }
+        let format = request.headers[HTTPField.Name("X-Microsoft-OutputFormat")!]
+        guard format == "audio-24khz-48kbitrate-mono-mp3" || format == "raw-24khz-16bit-mono-pcm" else {
+            return Response(status: .badRequest)  // Azure answers an unknown format with an empty 400
+        }
+        let parser = XMLParser(data: Data(body.utf8))
+        let structure = SSMLStructure()
+        parser.delegate = structure
+        guard parser.parse(), structure.voiceName != nil else { return Response(status: .badRequest) }
+        if structure.prosodyUnderSpeak {
+            return Self.text(500, "Node [speak] with type [RootSpeak] should not contain node [prosody] with type [Others].")
+        }
+        if let failure = Self.failure(fault, errorBody: "") { return failure }
+        return Self.audio(format!.hasSuffix("mp3") ? Self.mp3 : Self.pcm, contentType: "audio/mpeg", fault: fault)
+    }
+
+    // MARK: ElevenLabs
+
+    private func elevenLabs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        let fault = record("elevenlabs", request, body: body)
+        guard request.headers[HTTPField.Name("xi-api-key")!] == Self.key else {
+            return Self.json(401, #"{"detail":{"status":"invalid_api_key","message":"Invalid API key"}}"#)
+        }
+        let json = try Self.object(body)
+        guard case .string? = json["text"] else {
+            return Self.json(422, #"{"detail":[{"loc":["body","text"],"msg":"field required","type":"value_error.missing"}]}"#)
+        }
+        if let failure = Self.failure(fault, errorBody: #"{"detail":{"status":"too_many_concurrent_requests","message":"Too many concurrent requests"}}"#) {
+            return failure
+        }
+        let format = request.uri.queryParameters.get("output_format")
+        return Self.audio(format == "mp3_24000_48" ? Self.mp3 : Self.pcm, contentType: "audio/mpeg", fault: fault)
+    }
+
+    // MARK: Google
+
+    private func google(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        let fault = record("google", request, body: body)
+        guard request.headers[HTTPField.Name("X-Goog-Api-Key")!] == Self.key else {
+            return Self.json(403, #"{"error":{"code":403,"message":"API key not valid.","status":"PERMISSION_DENIED"}}"#)
+        }
+        if let failure = Self.failure(fault, errorBody: #"{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}"#) {
+            return failure
+        }
+        let json = try Self.object(body)
+        guard case .object(let config)? = json["audioConfig"], case .string(let encoding)? = config["audioEncoding"] else {
+            return Self.json(400, #"{"error":{"code":400,"message":"audioConfig is required","status":"INVALID_ARGUMENT"}}"#)
+        }
+        let audio = encoding == "MP3" ? Self.mp3 : WAVEncoder(sampleRate: 24_000).begin().enumerated().map { index, byte in
+            // A real LINEAR16 header carries the real data size.
+            (4...7).contains(index) ? [UInt8](withUnsafeBytes(of: UInt32(36 + Self.pcm.count).littleEndian, Array.init))[index - 4]
+                : (40...43).contains(index) ? [UInt8](withUnsafeBytes(of: UInt32(Self.pcm.count).littleEndian, Array.init))[index - 40]
+                : byte
+        } + Self.pcm
+        let content = fault == .invalidBase64 ? "%%%" : Data(audio).base64EncodedString()
+        let text = #"{"audioContent":"\#(content)"}"#
+        return Self.audio(Array((fault == .truncated ? String(text.prefix(text.count / 2)) : text).utf8),
+                          contentType: "application/json", fault: .none)
+    }
+
+    // MARK: Responses
+
+    static func object(_ body: String) throws -> [String: JSONValue] {
+        guard case .object(let fields) = try JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) else {
+            throw HTTPError(.badRequest)
+        }
+        return fields
+    }
+
+    static func failure(_ fault: Fault, errorBody: String) -> Response? {
+        switch fault {
+        case .status(let code): return errorBody.isEmpty ? Response(status: .init(code: code)) : json(code, errorBody)
+        case .rateLimited(let retryAfter):
+            var response = json(429, errorBody.isEmpty ? #"{"error":"rate limited"}"# : errorBody)
+            response.headers[.retryAfter] = retryAfter
+            return response
+        default: return nil
+        }
+    }
+
+    static func json(_ status: Int, _ body: String) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func text(_ status: Int, _ body: String) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Streams `bytes` in several chunks; a fault may delay the first or cut the body short.
+    static func audio(_ bytes: [UInt8], contentType: String, fault: Fault) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: contentType],
+            body: ResponseBody { writer in
+                if case .slowFirstByte(let delay) = fault { try await Task.sleep(for: delay) }
+                let end = fault == .truncated ? bytes.count / 2 + 1 : bytes.count
+                for start in stride(from: 0, to: end, by: 4_096) {
+                    try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + 4_096, end)]))
+                }
+                if fault == .truncated { throw CancellationError() }  // drop the connection mid-body
+                try await writer.finish(nil)
+            })
+    }
+}
+
+/// Just enough SSML reading to check what Azure checks: a voice name, and no prosody at the top.
+final class SSMLStructure: NSObject, XMLParserDelegate, @unchecked Sendable {
+    var voiceName: String?
+    var prosodyUnderSpeak = false
+    var stack: [String] = []
+    var text = ""
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]) {
+        if name == "voice" { voiceName = attributes["name"] }
+        if name == "prosody" && stack.last == "speak" { prosodyUnderSpeak = true }
+        stack.append(name)
+    }
+
+    func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        stack.removeLast()
+    }
+
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+}
