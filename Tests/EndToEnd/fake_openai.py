@@ -1,0 +1,86 @@
+"""A loopback stand-in for OpenAI's POST /v1/audio/speech, speaking its real contract
+(PROVIDERS.md §3.1): Bearer auth (401 with OpenAI's error JSON otherwise), a JSON body that must
+carry model, input and voice (400 otherwise), speed within 0.25-4, and the audio sent back as a
+chunked byte stream with Content-Type audio/mpeg (mp3) or audio/pcm (24 kHz s16le).
+
+Run as a script it serves until killed: python fake_openai.py PORT KEY MP3_FILE
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def make_server(port: int, key: str, mp3: bytes, pcm: bytes) -> ThreadingHTTPServer:
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _json(self, status: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            raw = self.rfile.read(length)
+            if self.path != "/v1/audio/speech":
+                return self._json(404, {"error": {"message": f"Invalid URL (POST {self.path})",
+                                                  "type": "invalid_request_error", "param": None, "code": None}})
+            if self.headers.get("Authorization") != f"Bearer {key}":
+                return self._json(401, {"error": {"message": "Incorrect API key provided.",
+                                                  "type": "invalid_request_error", "param": None,
+                                                  "code": "invalid_api_key"}})
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return self._json(400, {"error": {"message": "We could not parse the JSON body of your request.",
+                                                  "type": "invalid_request_error", "param": None, "code": None}})
+            received.append({"headers": dict(self.headers), "body": body})
+            for field in ("model", "input", "voice"):
+                if not isinstance(body.get(field), str) or not body[field]:
+                    return self._json(400, {"error": {"message": f"Missing required parameter: '{field}'.",
+                                                      "type": "invalid_request_error", "param": field,
+                                                      "code": "missing_required_parameter"}})
+            speed = body.get("speed", 1.0)
+            if not isinstance(speed, (int, float)) or not 0.25 <= speed <= 4.0:
+                return self._json(400, {"error": {"message": "speed must be between 0.25 and 4.0",
+                                                  "type": "invalid_request_error", "param": "speed", "code": None}})
+            fmt = body.get("response_format", "mp3")
+            audio, content_type = (mp3, "audio/mpeg") if fmt == "mp3" else (pcm, "audio/pcm")
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(audio), 4096):
+                piece = audio[start:start + 4096]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.received = received  # type: ignore[attr-defined]
+    return server
+
+
+def serve_in_thread(port: int, key: str, mp3: bytes, pcm: bytes) -> ThreadingHTTPServer:
+    server = make_server(port, key, mp3, pcm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+if __name__ == "__main__":
+    port, key, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    with open(path, "rb") as f:
+        data = f.read()
+    make_server(port, key, data, b"\0\0" * 24000).serve_forever()
