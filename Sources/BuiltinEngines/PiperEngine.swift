@@ -1,0 +1,65 @@
+#if PIPER
+    import Foundation
+    import NIOPosix
+    import SpeechCore
+
+    /// `local/piper`: a Piper neural voice (VITS, en_US joe), run offline by sherpa-onnx.
+    ///
+    /// sherpa-onnx no longer phonemizes, so the text goes through eSpeak NG first (`PiperPhonemizer`,
+    /// on eSpeak NG's own thread), then the phonemes through the model on this engine's pool. One
+    /// model is loaded and shared by all threads (see `SherpaTts` for why that is safe); each
+    /// synthesis runs ONNX Runtime on one thread, and pieces run side by side, one per core.
+    public final class PiperEngine: SpeechEngine {
+        public let model: SpeechModel
+        public let parallelism: Int
+        private let tts: SherpaTts
+        private let phonemizer: PiperPhonemizer
+        private let threads: NIOThreadPool
+
+        static let nativeVoice = "joe"
+
+        /// Loads `voice` (preparing sherpa-onnx's copy of it in `preparedDirectory` once) on a pool
+        /// of its own with `parallelism` threads, and speaks one word so the first request does not
+        /// pay ONNX Runtime's first-run cost.
+        public static func start(
+            voice: PiperVoice, preparedDirectory: String, espeak: EspeakEngine, parallelism: Int
+        ) async throws -> PiperEngine {
+            let threads = NIOThreadPool(numberOfThreads: parallelism)
+            threads.start()
+            let tts = try await threads.runIfActive {
+                let (model, tokens) = try voice.prepareForSherpa(in: preparedDirectory)
+                return try SherpaTts(voice: voice, model: model, tokens: tokens, onnxThreads: 1)
+            }
+            let engine = PiperEngine(
+                tts: tts, phonemizer: PiperPhonemizer(espeak: espeak, voice: voice), threads: threads,
+                parallelism: parallelism)
+            _ = try await engine.synthesize("Hi.", voice: nativeVoice, speed: 1)
+            return engine
+        }
+
+        private init(tts: SherpaTts, phonemizer: PiperPhonemizer, threads: NIOThreadPool, parallelism: Int) {
+            self.tts = tts
+            self.phonemizer = phonemizer
+            self.threads = threads
+            self.parallelism = parallelism
+            self.model = SpeechModel(
+                id: "local/piper", name: "Local: Piper (joe)",
+                description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
+                    + "VITS via sherpa-onnx). Every voice name speaks with the one voice, joe.",
+                created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
+                voices: [Self.nativeVoice] + openAIVoiceNames, defaultVoice: Self.nativeVoice, supportsSpeed: true)
+        }
+
+        /// 12 words take 0.6 s on one thread, so a short first piece brings the first audio sooner.
+        public var firstPieceLength: Int { 60 }
+
+        public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+            let sentences = try await phonemizer.sentences(in: text)
+            guard !sentences.isEmpty else { return PCMAudio(samples: [], sampleRate: tts.sampleRate) }
+            let samples = try await threads.runIfActive { [tts] in
+                try tts.generate(sentences: sentences, speed: Float(speed))
+            }
+            return PCMAudio(samples: samples, sampleRate: tts.sampleRate)
+        }
+    }
+#endif
