@@ -1,7 +1,22 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+// Piper (local/piper) runs on sherpa-onnx's C API from PyPI, which `scripts/install-piper` puts in
+// .piper/. Without it the package builds as before and BuiltinEngines leaves PiperEngine out.
+let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let sherpaDirectory = packageDirectory + "/.piper/sherpa_onnx"
+let hasPiper = FileManager.default.fileExists(atPath: sherpaDirectory + "/include/sherpa-onnx/c-api/c-api.h")
+let piperTargets: [Target] =
+    hasPiper ? [.systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx")] : []
+let piperDependencies: [Target.Dependency] = hasPiper ? ["CSherpaOnnx"] : []
+let piperSettings: [SwiftSetting] = hasPiper ? [.define("PIPER")] : []
+let piperLinking: [LinkerSetting] =
+    hasPiper
+    ? [.unsafeFlags(["-L\(sherpaDirectory)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(sherpaDirectory)/lib"])]
+    : []
 
 let package = Package(
     name: "SpeechRouter",
@@ -26,6 +41,7 @@ let package = Package(
         .systemLibrary(name: "CEspeakNG", path: "Sources/CEspeakNG", pkgConfig: "espeak-ng"),
         .systemLibrary(name: "CLame", path: "Sources/CLame", pkgConfig: "lame"),
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
+    ] + piperTargets + [
 
         .target(name: "SpeechCore", swiftSettings: strict),
         .target(
@@ -38,8 +54,9 @@ let package = Package(
                 "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: strict),
+            ] + piperDependencies,
+            swiftSettings: strict + piperSettings,
+            linkerSettings: piperLinking),
         .target(
             name: "Accounts",
             dependencies: [
@@ -83,7 +100,7 @@ let package = Package(
             name: "AudioPipelineTests", dependencies: ["AudioPipeline"], swiftSettings: strict),
         .testTarget(
             name: "BuiltinEnginesTests", dependencies: ["BuiltinEngines", "AudioPipeline"],
-            swiftSettings: strict),
+            swiftSettings: strict + piperSettings),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
@@ -100,6 +117,6 @@ let package = Package(
                 "SpeechServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict + piperSettings),
     ]
 )

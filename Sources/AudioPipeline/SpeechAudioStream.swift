@@ -69,10 +69,13 @@ final class PipelineState {
     private let encoder: any AudioEncoder
     private var started = false
     private var finished = false
+    /// Whether any piece has given samples yet: pieces may come back empty (nothing in them the
+    /// engine could speak), and a request whose pieces all do is unspeakable.
+    private var spokeSamples = false
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
-        self.splitter = SentenceSplitter(stream.text).makeIterator()
+        self.splitter = SentenceSplitter(stream.text, firstMaxLength: stream.engine.firstPieceLength).makeIterator()
         self.encoder = stream.format.makeEncoder()
     }
 
@@ -96,6 +99,7 @@ final class PipelineState {
         while !spokeAPiece || output.isEmpty {
             guard !inFlight.isEmpty else {
                 finished = true
+                guard spokeSamples else { throw SpeechError.unspeakableInput(model: stream.engine.model.id) }
                 output += encoder.encode(resampler?.flush() ?? [])
                 output += encoder.finish()
                 return output.isEmpty ? nil : output
@@ -117,7 +121,8 @@ final class PipelineState {
             fill()
             output += encoder.encode(resample(audio))
             stream.progress?.add(piece.characters)
-            spokeAPiece = true
+            spokeSamples = spokeSamples || !audio.samples.isEmpty
+            spokeAPiece = spokeSamples
         }
         return output
     }

@@ -27,8 +27,16 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         "cedar": "en-us+m4",
     ]
 
-    /// Starts the engine's thread and initializes eSpeak NG on it.
+    /// The process's engine: its thread is started and eSpeak NG initialized on it on first use.
+    /// eSpeak NG's state is process-global, so every caller (the eSpeak NG model, Piper's
+    /// phonemizer, tests of several suites in one process) shares one engine and one thread.
     public static func start() async throws -> EspeakEngine {
+        try await shared.value
+    }
+
+    private static let shared = Task { try await launch() }
+
+    private static func launch() async throws -> EspeakEngine {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         let (rate, languages, variants) = try await thread.runIfActive {
@@ -61,16 +69,53 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let name = Self.openAIVoiceMap[voice] ?? voice
         let rate = Int32((Self.defaultRate * speed).rounded().clamped(to: 80...450))
-        let cleaned = String(String.UnicodeScalarView(text.unicodeScalars.filter { !$0.properties.isDefaultIgnorableCodePoint && ($0.value >= 0x20 || $0 == "\n") }))
+        let cleaned = Self.cleaned(text)
         return try await thread.runIfActive { try self.synthesizeOnEngineThread(cleaned, voice: name, rate: rate) }
     }
 
-    private func synthesizeOnEngineThread(_ text: String, voice: String, rate: Int32) throws -> PCMAudio {
-        if voice != currentVoice {
-            let status = espeak_SetVoiceByName(voice)
-            guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG has no voice \(voice)") }
-            currentVoice = voice
+    /// The IPA phonemes of each of `clauses` as eSpeak NG reads them in `voice` (an eSpeak NG
+    /// voice name, not an OpenAI one). eSpeak NG may cut a clause further at punctuation of its
+    /// own; those parts are joined with a space. A clause with nothing to read gives "".
+    public func phonemize(_ clauses: [String], voice: String) async throws -> [String] {
+        let cleaned = clauses.map(Self.cleaned)
+        return try await thread.runIfActive {
+            try self.selectVoice(voice)
+            return cleaned.map(Self.phonemesOnEngineThread)
         }
+    }
+
+    /// The text without control characters and invisible code points, which eSpeak NG would
+    /// otherwise read out or stumble on.
+    static func cleaned(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.filter {
+            !$0.properties.isDefaultIgnorableCodePoint && ($0.value >= 0x20 || $0 == "\n")
+        }))
+    }
+
+    private static func phonemesOnEngineThread(_ text: String) -> String {
+        var parts: [String] = []
+        text.withCString { pointer in
+            // espeak_TextToPhonemes reads one clause per call and moves the pointer past it,
+            // setting it to NULL at the end of the text.
+            var cursor: UnsafeRawPointer? = UnsafeRawPointer(pointer)
+            while cursor != nil {
+                guard let phonemes = espeak_TextToPhonemes(&cursor, espeakCHARS_UTF8, espeakPHONEMES_IPA) else { break }
+                let part = String(cString: phonemes)
+                if !part.isEmpty { parts.append(part) }
+            }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    private func selectVoice(_ voice: String) throws {
+        guard voice != currentVoice else { return }
+        let status = espeak_SetVoiceByName(voice)
+        guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG has no voice \(voice)") }
+        currentVoice = voice
+    }
+
+    private func synthesizeOnEngineThread(_ text: String, voice: String, rate: Int32) throws -> PCMAudio {
+        try selectVoice(voice)
         if rate != currentRate {
             espeak_SetParameter(espeakRATE, rate, 0)
             currentRate = rate

@@ -15,7 +15,14 @@ public protocol SpeechEngine: Sendable {
     /// How many pieces of one request may be synthesized at the same time. Engines whose C state
     /// is process-global say 1; the pipeline still overlaps their synthesis with encoding.
     var parallelism: Int { get }
+    /// The most characters the first piece of a request may hold. Engines that are slow per
+    /// piece cut it shorter, so the first audio comes sooner.
+    var firstPieceLength: Int { get }
     /// Synthesizes one piece (a sentence or clause). Runs off the caller's executor: engines do
     /// their blocking C work on threads of their own.
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio
+}
+
+extension SpeechEngine {
+    public var firstPieceLength: Int { 160 }
 }

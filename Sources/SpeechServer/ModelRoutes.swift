@@ -10,7 +10,7 @@ struct ModelRoutes: Sendable {
         let requested = (request.uri.queryParameters.get("output_modalities") ?? "text")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let matches = requested.contains("all") || requested.contains("speech")
-        let models = matches ? catalog.models.map(Self.json(for:)) : []
+        let models = matches ? catalog.models.map { Self.json(for: $0, aliases: catalog.aliases(of: $0.id)) } : []
         return jsonResponse(.object([
             "data": .array(models),
             "total_count": .number(Double(models.count)),
@@ -24,16 +24,22 @@ struct ModelRoutes: Sendable {
         guard let model = catalog.model(id: "\(author)/\(slug)") else {
             throw APIError(.notFound, "Model \(author)/\(slug) does not exist", type: "not_found")
         }
-        return jsonResponse(.object(["data": Self.json(for: model)]))
+        return jsonResponse(.object(["data": Self.json(for: model, aliases: catalog.aliases(of: model.id))]))
     }
 
-    static func json(for model: SpeechModel) -> JSONValue {
-        .object([
+    /// A model in OpenRouter's shape. Aliases are not models of their own: their target's
+    /// description names them.
+    static func json(for model: SpeechModel, aliases: [String]) -> JSONValue {
+        var description = model.description
+        if !aliases.isEmpty {
+            description += " Also answers to \(aliases.joined(separator: ", "))."
+        }
+        return .object([
             "id": .string(model.id),
             "canonical_slug": .string(model.id),
             "name": .string(model.name),
             "created": .number(Double(model.created)),
-            "description": .string(model.description),
+            "description": .string(description),
             "context_length": .number(Double(model.contextLength)),
             "architecture": .object([
                 "modality": .string("text->speech"),

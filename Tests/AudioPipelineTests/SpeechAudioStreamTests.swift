@@ -13,11 +13,14 @@ final class ToneEngine: SpeechEngine {
         pricePerCharacter: "0", voices: ["a"], defaultVoice: "a", supportsSpeed: false)
     let parallelism: Int
     let delay: Duration
+    /// Pieces holding this word give no samples, as an engine's do when nothing in them is speakable.
+    let silentWord: String?
     private let state = Mutex((running: 0, peak: 0, calls: [String]()))
 
-    init(parallelism: Int, delay: Duration = .milliseconds(20)) {
+    init(parallelism: Int, delay: Duration = .milliseconds(20), silentWord: String? = nil) {
         self.parallelism = parallelism
         self.delay = delay
+        self.silentWord = silentWord
     }
 
     var peak: Int { state.withLock { $0.peak } }
@@ -31,6 +34,7 @@ final class ToneEngine: SpeechEngine {
         }
         defer { state.withLock { $0.running -= 1 } }
         try await Task.sleep(for: delay)
+        if let silentWord, text.contains(silentWord) { return PCMAudio(samples: [], sampleRate: 16_000) }
         return PCMAudio(samples: tone(seconds: Double(text.count) * 0.01, rate: 16_000), sampleRate: 16_000)
     }
 }
@@ -78,6 +82,28 @@ final class ToneEngine: SpeechEngine {
             engine: ToneEngine(parallelism: 1), text: "?!... --", voice: "a", speed: 1, format: .mp3
         ).makeAsyncIterator()
         await #expect(throws: SpeechError.unspeakableInput(model: "test/tone")) { try await iterator.next() }
+    }
+
+    @Test func piecesWithoutSamplesAreSkippedAndTheRestSpoken() async throws {
+        let engine = ToneEngine(parallelism: 2, silentWord: "mute")
+        var samples = 0
+        for try await chunk in SpeechAudioStream(
+            engine: engine, text: "A mute one. Two is heard. The mute three. Another mute.", voice: "a", speed: 1,
+            format: .pcm)
+        {
+            samples += chunk.count / 2
+        }
+        #expect(abs(samples - "Two is heard.".count * 240) <= 48)
+    }
+
+    @Test func piecesThatAllGiveNoSamplesAreUnspeakable() async {
+        for format in [AudioFormat.wav, .mp3, .pcm] {
+            var iterator = SpeechAudioStream(
+                engine: ToneEngine(parallelism: 2, silentWord: "mute"), text: "A mute one. The mute two. Some mute three.",
+                voice: "a", speed: 1, format: format
+            ).makeAsyncIterator()
+            await #expect(throws: SpeechError.unspeakableInput(model: "test/tone")) { try await iterator.next() }
+        }
     }
 
     @Test func wavStartsWithItsHeaderInTheFirstChunk() async throws {

