@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "speechrouter", targets: ["speechrouter"]),
+        .library(name: "SpeechRouterClient", targets: ["SpeechRouterClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -18,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; each target is a module map and a shim header.
@@ -59,10 +61,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The client library stands alone: it speaks HTTP and shares no code with the server.
+        .target(
+            name: "SpeechRouterClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "speechrouter",
             dependencies: [
-                "SpeechCore", "BuiltinEngines", "Accounts", "SpeechServer",
+                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts", "SpeechServer", "SpeechRouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -79,6 +91,13 @@ let package = Package(
             name: "SpeechServerTests",
             dependencies: [
                 "SpeechServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SpeechRouterClientTests",
+            dependencies: [
+                "SpeechRouterClient", "SpeechServer", "BuiltinEngines", "Accounts",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
