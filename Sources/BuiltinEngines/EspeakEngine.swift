@@ -27,8 +27,17 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         "cedar": "en-us+m4",
     ]
 
-    /// Starts the engine's thread and initializes eSpeak NG on it.
+    /// The process's engine, started on first use. There is only ever one: a second engine with
+    /// a thread of its own would call into the same globals at the same time (seen in tests as
+    /// one engine's voice changing under another's synthesis, and as crashes).
     public static func start() async throws -> EspeakEngine {
+        try await shared.value
+    }
+
+    private static let shared = Task { try await EspeakEngine.initialize() }
+
+    /// Starts the engine's thread and initializes eSpeak NG on it.
+    private static func initialize() async throws -> EspeakEngine {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         let (rate, languages, variants) = try await thread.runIfActive {
