@@ -46,7 +46,7 @@ extension SpeechRouter {
         }
     }
 
-    @Test func modelsAndKeyDecode() async throws {
+    @Test func modelsAndTheKeysLimitAndUsageDecode() async throws {
         let test = try await LiveGateway.make(fliteCharacterPrice: "0.00001", keyLimit: 2.5)
         try await test.run { baseURL in
             let client = try SpeechRouter(test: baseURL, key: test.key)
@@ -201,10 +201,8 @@ extension SpeechRouter {
     }
 }
 
-/// The `APIError` that `body` throws; fails the test if it throws something else or nothing.
-func apiError(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async throws
-    -> APIError
-{
+/// The `APIError` that `body` throws; anything else it throws, or nothing, fails the test.
+func apiError(_ body: () async throws -> Void) async throws -> APIError {
     do {
         try await body()
     } catch let error as APIError {
