@@ -23,6 +23,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "speechrouter", targets: ["speechrouter"]),
+        .library(name: "SpeechRouterClient", targets: ["SpeechRouterClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -86,10 +87,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The client library stands alone: it speaks HTTP and shares no code with the server.
+        .target(
+            name: "SpeechRouterClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "speechrouter",
             dependencies: [
-                "SpeechCore", "BuiltinEngines", "Accounts", "SpeechServer", "Providers",
+                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts", "SpeechServer", "Providers",
+                "SpeechRouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -118,5 +130,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict + piperSettings),
+        .testTarget(
+            name: "SpeechRouterClientTests",
+            dependencies: [
+                "SpeechRouterClient", "SpeechServer", "BuiltinEngines", "Accounts",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
     ]
 )

@@ -38,8 +38,9 @@ public struct APIError: Error, Sendable, Equatable {
 }
 
 extension APIError {
-    /// The one place where domain errors become HTTP statuses and messages.
-    init(_ error: SpeechError) {
+    /// The one place where domain errors become HTTP statuses and messages (also used by the
+    /// command line, so in-process errors read as the server's do).
+    public init(_ error: SpeechError) {
         switch error {
         case .malformedJSON(let detail):
             self.init(.badRequest, "Malformed JSON body: \(detail)", type: "invalid_request")
