@@ -25,6 +25,7 @@ def test_first_bytes_arrive_long_before_the_last(server, model):
     response.close()
 
     first, total = arrivals[0], arrivals[-1]
+    print(f"\n{model}: first byte {first:.3f} s, last byte {total:.3f} s, {len(arrivals)} chunks")
     assert first < 0.4 * total, f"first byte after {first:.3f} s of {total:.3f} s ({len(arrivals)} chunks)"
     seconds = pcm_seconds(bytes(audio))
     # 20 sentences of 7-10 words: roughly 40-120 s of speech.
@@ -54,9 +55,11 @@ def test_disconnect_stops_synthesis_and_records_cancelled(server, model):
     before = cpu_seconds(server.pid)
     time.sleep(2.0)
     used = cpu_seconds(server.pid) - before
+    print(f"\n{model}: {used:.3f} CPU s used between 1 s and 3 s after the disconnect")
     assert used < 0.1, f"server used {used:.2f} CPU s in the 2 s after the settle time: still synthesizing?"
 
     row = wait_for_generation(server, generation_id, "cancelled", timeout=max(1.0, 5 - (time.monotonic() - closed)))
+    print(f"{model}: cancelled after {row['spoken_characters']} of {row['characters']} characters")
     assert row["characters"] == len(text), row
     assert row["spoken_characters"] is not None and row["spoken_characters"] < len(text) // 2, row
     assert row["finished_at"] is not None, row
