@@ -150,16 +150,17 @@ public final class AccountStore: Sendable {
         let cost = record.fullCost
         let instance = self.instance
         try await database.transaction { connection in
-            // A new limit period starts from zero.
-            for reset in LimitReset.allCases {
-                try await connection.query(
-                    """
-                    UPDATE api_keys SET period_used_nanos = 0, period_start = $2
-                    WHERE hash = $1 AND limit_reset = $3 AND period_start < $2
-                    """,
-                    [.text(record.keyHash), .double(reset.periodStart(containing: now).timeIntervalSince1970),
-                     .text(reset.rawValue)])
+            // A new limit period starts from zero (one statement for the three kinds of reset).
+            let starts = [LimitReset.daily, .weekly, .monthly].map {
+                SQLValue.double($0.periodStart(containing: now).timeIntervalSince1970)
             }
+            try await connection.query(
+                """
+                UPDATE api_keys SET period_used_nanos = 0,
+                    period_start = CASE limit_reset WHEN 'daily' THEN $2 WHEN 'weekly' THEN $3 ELSE $4 END
+                WHERE hash = $1 AND limit_reset IS NOT NULL
+                    AND period_start < CASE limit_reset WHEN 'daily' THEN $2 WHEN 'weekly' THEN $3 ELSE $4 END
+                """, [.text(record.keyHash)] + starts)
             let key = try await connection.query(
                 """
                 UPDATE api_keys SET reserved_nanos = reserved_nanos + $2
