@@ -67,7 +67,7 @@ def wrk(url: str, body: dict, headers: dict, connections: int, work: Path) -> di
               'done = function(summary, latency, requests) io.write(string.format("BAD %d\\n", bad)) end']
     script.write_text("\n".join(lines) + "\n")
     threads = 1 if connections == 1 else 2
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--latency",
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{DURATION}s", "--latency", "--timeout", "30s",
                           "-s", str(script), url], capture_output=True, text=True, check=True).stdout
     def ms(label: str) -> float:
         match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -124,11 +124,16 @@ http {{ access_log off; client_body_temp_path {work}/body; keepalive_requests 10
       api_key: sk-bench
 """)
             litellm_port = free_port()
+            # LiteLLM refuses to start without a master key; requests then authenticate with it,
+            # as SpeechRouter's do with theirs.
+            master = "sk-" + os.urandom(32).hex()
             processes.append(subprocess.Popen([litellm, "--config", str(work / "litellm.yaml"), "--port",
                                                str(litellm_port), "--host", "127.0.0.1"],
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            wait_http(f"http://127.0.0.1:{litellm_port}/health/liveliness", timeout=180)
-            targets["LiteLLM proxy"] = (f"http://127.0.0.1:{litellm_port}/v1/audio/speech", body, {})
+                                              env={**os.environ, "LITELLM_MASTER_KEY": master, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+                                              stdout=subprocess.DEVNULL, stderr=open(work / "litellm.log", "wb")))
+            wait_http(f"http://127.0.0.1:{litellm_port}/health/liveliness", timeout=300)
+            targets["LiteLLM proxy"] = (f"http://127.0.0.1:{litellm_port}/v1/audio/speech", body,
+                                        {"Authorization": f"Bearer {master}"})
 
         results = {}
         for name, (url, payload, headers) in targets.items():
