@@ -14,7 +14,7 @@ public struct ProviderEndpoint: Sendable {
     }
 }
 
-/// Which provider ended up serving a stream, known once its first audio arrived.
+/// Which provider is serving a stream: the one being tried until one yields audio, then that one.
 public final class ServingProvider: Sendable {
     private let name = Mutex<String?>(nil)
     public init() {}
@@ -122,6 +122,8 @@ final class UpstreamState {
         }
         var lastError: (any Error)?
         for (position, candidate) in stream.endpoints.enumerated() {
+            // The last provider tried is the one a failed generation is recorded against.
+            stream.serving.set(candidate.provider.name)
             do {
                 pieces = SentenceSplitter.packed(stream.job.text, maxLength: candidate.provider.maxInputCharacters)
                 guard !pieces.isEmpty else { throw SpeechError.unspeakableInput(model: candidate.model) }
@@ -133,7 +135,6 @@ final class UpstreamState {
                 }
                 endpoint = candidate
                 upstream = iterator
-                stream.serving.set(candidate.provider.name)
                 return encoder.begin() + convert(first)
             } catch let error as ProviderError {
                 lastError = error

@@ -202,6 +202,7 @@ let fallbackModel = GatewayConfiguration(models: [
         try await harness.run(configuration: fallbackModel) { client, auth in
             let response = try await speech(client, auth, noFallback)
             #expect(response.status == .badGateway)
+            #expect(try errorOf(response).metadata["provider_name"] == .string("Mistral"))
             #expect(try errorOf(response).metadata["raw"] == .string(#"{"object":"error","message":"Service unavailable","type":"internal_error","param":null,"code":null}"#))
         }
         harness.fake.fault("mistral", .slowFirstByte(.seconds(3)))
