@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Why a request may not spend.
 public enum BillingError: Error, Sendable, Equatable {
@@ -30,7 +31,7 @@ public struct RateDecision: Sendable, Equatable {
 /// generation row; when it ends, the reservation becomes the charge for what was spoken. The
 /// conditional update is atomic on SQLite (one writer) and row-locked on PostgreSQL, so
 /// concurrent requests, from one instance or many, cannot both take the last of a limit.
-public final class AccountStore: Sendable {
+public final class AccountStore: Service, Sendable {
     let database: any SQLDatabase
     /// Names this process in the generations it runs, so a restart fails only its own leftovers.
     public let instance: String
@@ -40,8 +41,9 @@ public final class AccountStore: Sendable {
         self.instance = instance
     }
 
-    /// SQLite in `dataDirectory`, or PostgreSQL when `databaseURL` is a postgres:// URL.
-    /// Migrations are applied before it returns.
+    /// SQLite in `dataDirectory`, or PostgreSQL when `databaseURL` is a postgres:// URL, ready
+    /// to use until `close()` (for one-shot commands and tests). Migrations are applied before it
+    /// returns.
     public static func open(databaseURL: String?, dataDirectory: String, instance: String, logger: Logger)
         async throws -> AccountStore
     {
@@ -49,13 +51,36 @@ public final class AccountStore: Sendable {
         if let databaseURL, !databaseURL.isEmpty {
             database = try await PostgresDatabase.connect(url: databaseURL, logger: logger)
         } else {
-            database = try await SQLiteDatabase.open(
-                path: (dataDirectory as NSString).appendingPathComponent("speechrouter.sqlite"), logger: logger)
+            database = try await SQLiteDatabase.open(path: sqlitePath(in: dataDirectory), logger: logger)
         }
         let store = AccountStore(database: database, instance: instance)
-        try await Migrations.apply(to: database)
+        try await store.migrate()
         return store
     }
+
+    /// The same store for a server: its database works while `run()` runs as a service, and
+    /// `migrate()` is the first thing to call then.
+    public static func service(databaseURL: String?, dataDirectory: String, instance: String, logger: Logger)
+        async throws -> AccountStore
+    {
+        let database: any SQLDatabase
+        if let databaseURL, !databaseURL.isEmpty {
+            database = try PostgresDatabase.make(url: databaseURL, logger: logger)
+        } else {
+            database = try await SQLiteDatabase.open(path: sqlitePath(in: dataDirectory), logger: logger)
+        }
+        return AccountStore(database: database, instance: instance)
+    }
+
+    private static func sqlitePath(in directory: String) -> String {
+        (directory as NSString).appendingPathComponent("speechrouter.sqlite")
+    }
+
+    /// Applies the schema versions this database does not have yet.
+    public func migrate() async throws { try await Migrations.apply(to: database) }
+
+    /// Runs the database until graceful shutdown, then closes it.
+    public func run() async throws { try await database.run() }
 
     public func close() async throws { try await database.close() }
 
@@ -90,11 +115,13 @@ public final class AccountStore: Sendable {
     }
 
     public func key(hash: String) async throws -> APIKey? {
-        try await database.query("SELECT * FROM api_keys WHERE hash = $1", [.text(hash)]).first.map(Self.key(from:))
+        try await database.query("SELECT * FROM api_keys WHERE hash = $1", [.text(hash)]).first.map {
+            try Self.key(from: $0)
+        }
     }
 
     public func listKeys() async throws -> [APIKey] {
-        try await database.query("SELECT * FROM api_keys ORDER BY created_at", []).map(Self.key(from:))
+        try await database.query("SELECT * FROM api_keys ORDER BY created_at", []).map { try Self.key(from: $0) }
     }
 
     /// Changes the given fields; nil leaves a field as it is, `.some(nil)` clears it.
@@ -114,7 +141,7 @@ public final class AccountStore: Sendable {
         if let limitReset { set("limit_reset", limitReset.map { .text($0.rawValue) } ?? .null) }
         let rows = try await database.query(
             "UPDATE api_keys SET \(sets.joined(separator: ", ")) WHERE hash = $1 RETURNING *", binds)
-        return rows.first.map(Self.key(from:))
+        return try rows.first.map { try Self.key(from: $0) }
     }
 
     public func deleteKey(hash: String) async throws -> Bool {
@@ -126,15 +153,16 @@ public final class AccountStore: Sendable {
         let rows = try await database.query(
             "SELECT CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS total FROM generations WHERE key_hash = $1 AND started_at >= $2",
             [.text(keyHash), .double(date.timeIntervalSince1970)])
-        return Nanodollars(rows.first?.integer("total") ?? 0)
+        return Nanodollars(try rows.first?.integer("total") ?? 0)
     }
 
     // MARK: Credits
 
     /// Total credits (nil: unlimited) and total usage of the whole gateway.
     public func credits() async throws -> (total: Nanodollars?, usage: Nanodollars) {
-        let row = try await database.query("SELECT total_credits_nanos, used_nanos FROM account WHERE id = 1", []).first
-        return (row?.integer("total_credits_nanos").map(Nanodollars.init), Nanodollars(row?.integer("used_nanos") ?? 0))
+        guard let row = try await database.query("SELECT total_credits_nanos, used_nanos FROM account WHERE id = 1", []).first
+        else { throw SQLRowError.missing(column: "account") }
+        return (try row.optionalInteger("total_credits_nanos").map(Nanodollars.init), Nanodollars(try row.integer("used_nanos")))
     }
 
     public func setCredits(_ total: Nanodollars?) async throws {
@@ -172,7 +200,8 @@ public final class AccountStore: Sendable {
                     "SELECT limit_nanos - period_used_nanos - reserved_nanos AS remaining FROM api_keys WHERE hash = $1",
                     [.text(record.keyHash)]
                 ).first
-                throw BillingError.keyLimitExceeded(cost: cost, remaining: Nanodollars(row?.integer("remaining") ?? 0))
+                throw BillingError.keyLimitExceeded(
+                    cost: cost, remaining: Nanodollars(try row?.optionalInteger("remaining") ?? 0))
             }
             let account = try await connection.query(
                 """
@@ -184,7 +213,8 @@ public final class AccountStore: Sendable {
                 let row = try await connection.query(
                     "SELECT total_credits_nanos - used_nanos - reserved_nanos AS remaining FROM account WHERE id = 1", []
                 ).first
-                throw BillingError.insufficientCredits(cost: cost, remaining: Nanodollars(row?.integer("remaining") ?? 0))
+                throw BillingError.insufficientCredits(
+                    cost: cost, remaining: Nanodollars(try row?.optionalInteger("remaining") ?? 0))
             }
             try await connection.query(
                 """
@@ -222,45 +252,60 @@ public final class AccountStore: Sendable {
                 ])
             guard let row = rows.first else { return }
             try await Self.settle(
-                connection, key: row.string("key_hash") ?? "", reserved: row.integer("reserved_nanos") ?? 0,
-                cost: row.integer("cost_nanos") ?? 0)
+                connection, key: try row.string("key_hash"), reserved: try row.integer("reserved_nanos"),
+                cost: try row.integer("cost_nanos"))
         }
     }
 
-    /// Fails the generations this instance left running when it died (kill -9, power loss),
-    /// releasing their reservations. What they had streamed is unknown, so they are not charged.
-    public func failInterruptedGenerations(at date: Date = Date()) async throws -> Int {
+    /// Fails this instance's running generations other than `live` (those a lease of this
+    /// process still holds), releasing their reservations: at start, the ones the previous
+    /// process left when it died (kill -9, power loss). What they streamed is unknown, so they
+    /// are not charged.
+    public func failInterruptedGenerations(except live: Set<String> = [], at date: Date = Date()) async throws -> Int {
         let instance = self.instance
-        return try await database.transaction { connection in
-            let rows = try await connection.query(
-                """
-                UPDATE generations SET status = 'failed', finished_at = $2, cost_nanos = 0
-                WHERE status = 'running' AND instance = $1
-                RETURNING key_hash, reserved_nanos
-                """, [.text(instance), .double(date.timeIntervalSince1970)])
-            for row in rows {
-                try await Self.settle(
-                    connection, key: row.string("key_hash") ?? "", reserved: row.integer("reserved_nanos") ?? 0, cost: 0)
+        let orphans = try await database.query(
+            "SELECT id FROM generations WHERE status = 'running' AND instance = $1", [.text(instance)]
+        ).map { try $0.string("id") }.filter { !live.contains($0) }
+        var closed = 0
+        for id in orphans {
+            let rows = try await database.transaction { connection in
+                let rows = try await connection.query(
+                    """
+                    UPDATE generations SET status = 'failed', finished_at = $2, cost_nanos = 0
+                    WHERE id = $1 AND status = 'running'
+                    RETURNING key_hash, reserved_nanos
+                    """, [.text(id), .double(date.timeIntervalSince1970)])
+                for row in rows {
+                    try await Self.settle(
+                        connection, key: try row.string("key_hash"), reserved: try row.integer("reserved_nanos"), cost: 0)
+                }
+                return rows.count
             }
-            return rows.count
+            closed += rows
         }
+        return closed
     }
 
     public func generation(id: String) async throws -> GenerationRecord? {
-        try await database.query("SELECT * FROM generations WHERE id = $1", [.text(id)]).first.map { row in
-            var record = GenerationRecord(
-                id: row.string("id") ?? "", keyHash: row.string("key_hash") ?? "", model: row.string("model") ?? "",
-                provider: row.string("provider") ?? "", voice: row.string("voice") ?? "",
-                format: row.string("format") ?? "", characters: Int(row.integer("characters") ?? 0),
-                pricePerCharacter: Nanodollars(row.integer("price_nanos") ?? 0),
-                startedAt: Date(timeIntervalSince1970: row.double("started_at") ?? 0))
-            record.spokenCharacters = Int(row.integer("spoken_characters") ?? 0)
-            record.cost = Nanodollars(row.integer("cost_nanos") ?? 0)
-            record.firstByteAt = row.double("first_byte_at").map(Date.init(timeIntervalSince1970:))
-            record.finishedAt = row.double("finished_at").map(Date.init(timeIntervalSince1970:))
-            record.status = GenerationStatus(rawValue: row.string("status") ?? "") ?? .failed
-            return record
+        guard let row = try await database.query("SELECT * FROM generations WHERE id = $1", [.text(id)]).first else {
+            return nil
         }
+        var record = GenerationRecord(
+            id: try row.string("id"), keyHash: try row.string("key_hash"), model: try row.string("model"),
+            provider: try row.string("provider"), voice: try row.string("voice"), format: try row.string("format"),
+            characters: Int(clamping: try row.integer("characters")),
+            pricePerCharacter: Nanodollars(try row.integer("price_nanos")),
+            startedAt: Date(timeIntervalSince1970: try row.double("started_at")))
+        record.spokenCharacters = Int(clamping: try row.integer("spoken_characters"))
+        record.cost = Nanodollars(try row.integer("cost_nanos"))
+        record.firstByteAt = try row.optionalDouble("first_byte_at").map(Date.init(timeIntervalSince1970:))
+        record.finishedAt = try row.optionalDouble("finished_at").map(Date.init(timeIntervalSince1970:))
+        let status = try row.string("status")
+        guard let parsed = GenerationStatus(rawValue: status) else {
+            throw SQLRowError.mistyped(column: "status", expected: "a generation status")
+        }
+        record.status = parsed
+        return record
     }
 
     // MARK: Rate limits
@@ -280,7 +325,7 @@ public final class AccountStore: Sendable {
                 ON CONFLICT (key_hash, window_start) DO UPDATE SET request_count = rate_windows.request_count + 1
                 RETURNING request_count
                 """, [.text(keyHash), .double(windowStart)]
-            ).first?.integer("request_count") ?? 1
+            ).first.map { try $0.integer("request_count") } ?? 1
         }
         return RateDecision(
             allowed: count <= limit.requests, limit: limit.requests, remaining: max(limit.requests - Int(count), 0),
@@ -301,20 +346,22 @@ public final class AccountStore: Sendable {
             [.integer(reserved), .integer(cost)])
     }
 
-    private static func key(from row: SQLRow) -> APIKey {
-        let requests = row.integer("rate_limit_requests")
-        let interval = row.double("rate_limit_interval")
+    private static func key(from row: SQLRow) throws -> APIKey {
+        let requests = try row.optionalInteger("rate_limit_requests")
+        let interval = try row.optionalDouble("rate_limit_interval")
         return APIKey(
-            hash: row.string("hash") ?? "", name: row.string("name") ?? "", label: row.string("label") ?? "",
-            createdAt: Date(timeIntervalSince1970: row.double("created_at") ?? 0),
-            updatedAt: row.double("updated_at").map(Date.init(timeIntervalSince1970:)),
-            disabled: (row.integer("disabled") ?? 0) != 0, isManagement: (row.integer("is_management") ?? 0) != 0,
-            limit: row.integer("limit_nanos").map(Nanodollars.init),
-            limitReset: row.string("limit_reset").flatMap(LimitReset.init(rawValue:)),
-            expiresAt: row.double("expires_at").map(Date.init(timeIntervalSince1970:)),
-            rateLimit: requests.flatMap { requests in interval.map { RateLimit(requests: Int(requests), interval: $0) } },
-            periodUsage: Nanodollars(row.integer("period_used_nanos") ?? 0),
-            reserved: Nanodollars(row.integer("reserved_nanos") ?? 0),
-            usage: Nanodollars(row.integer("used_nanos") ?? 0))
+            hash: try row.string("hash"), name: try row.string("name"), label: try row.string("label"),
+            createdAt: Date(timeIntervalSince1970: try row.double("created_at")),
+            updatedAt: try row.optionalDouble("updated_at").map(Date.init(timeIntervalSince1970:)),
+            disabled: try row.bool("disabled"), isManagement: try row.bool("is_management"),
+            limit: try row.optionalInteger("limit_nanos").map(Nanodollars.init),
+            limitReset: try row.optionalString("limit_reset").flatMap(LimitReset.init(rawValue:)),
+            expiresAt: try row.optionalDouble("expires_at").map(Date.init(timeIntervalSince1970:)),
+            rateLimit: requests.flatMap { requests in
+                interval.map { RateLimit(requests: Int(clamping: requests), interval: $0) }
+            },
+            periodUsage: Nanodollars(try row.integer("period_used_nanos")),
+            reserved: Nanodollars(try row.integer("reserved_nanos")),
+            usage: Nanodollars(try row.integer("used_nanos")))
     }
 }

@@ -48,7 +48,7 @@ enum Migrations {
             }
             let applied = try await connection.query(
                 "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS version FROM schema_migrations", []
-            ).first?.integer("version") ?? 0
+            ).first.map { try $0.integer("version") } ?? 0
             for (index, statements) in versions.enumerated() where index + 1 > applied {
                 for statement in statements { try await connection.query(statement, []) }
                 try await connection.query(

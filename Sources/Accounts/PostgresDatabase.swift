@@ -5,13 +5,26 @@ import PostgresNIO
 /// PostgreSQL through postgres-nio's connection pool, for several gateway instances that
 /// share one state. Transactions run on one leased connection; row locks taken by their
 /// `UPDATE … WHERE` statements serialize concurrent spenders of the same key across instances.
+///
+/// The pool works while `run()` runs: as a service of the server's group, or, for a one-shot
+/// command, in the task `connect` starts and `close` cancels and awaits.
 public final class PostgresDatabase: SQLDatabase {
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let runner: Task<Void, Never>?
     private let logger: Logger
 
-    /// Connects to `postgres://user:password@host:port/database`.
+    /// Connects to `postgres://user:password@host:port/database` and checks the connection,
+    /// running the pool until `close()`.
     public static func connect(url: String, logger: Logger) async throws -> PostgresDatabase {
+        let unstarted = try make(url: url, logger: logger)
+        let database = PostgresDatabase(
+            client: unstarted.client, runner: Task { await unstarted.client.run() }, logger: logger)
+        _ = try await database.query("SELECT 1", [])
+        return database
+    }
+
+    /// The database without its pool running: `run()` it as a service.
+    public static func make(url: String, logger: Logger) throws -> PostgresDatabase {
         guard let components = URLComponents(string: url), let host = components.host,
             ["postgres", "postgresql"].contains(components.scheme ?? "")
         else {
@@ -29,13 +42,10 @@ public final class PostgresDatabase: SQLDatabase {
         var background = logger
         background.logLevel = max(logger.logLevel, .warning)  // pool churn is routine, not news
         let client = PostgresClient(configuration: configuration, backgroundLogger: background)
-        let runner = Task { await client.run() }
-        let store = PostgresDatabase(client: client, runner: runner, logger: logger)
-        _ = try await store.query("SELECT 1", [])
-        return store
+        return PostgresDatabase(client: client, runner: nil, logger: logger)
     }
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>?, logger: Logger) {
         self.client = client
         self.runner = runner
         self.logger = logger
@@ -60,9 +70,13 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    public func run() async {
+        await client.run()  // ends at graceful shutdown
+    }
+
     public func close() async throws {
-        runner.cancel()
-        _ = await runner.value
+        runner?.cancel()
+        _ = await runner?.value
     }
 
     private struct Leased: SQLConnection {

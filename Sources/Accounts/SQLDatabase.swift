@@ -7,31 +7,75 @@ public enum SQLValue: Sendable, Equatable {
     case null
 }
 
-/// One result row, read by column name.
+/// One result row, read by column name. A column that is missing or holds another type than
+/// the one asked for throws: a schema slip must fail loudly, never read as an empty string or a
+/// zero amount. The `optional` readers give nil only for SQL NULL.
 public struct SQLRow: Sendable {
     var columns: [String: SQLValue]
 
-    func integer(_ name: String) -> Int64? {
-        switch columns[name] {
-        case .integer(let value)?: value
-        case .double(let value)?: Int64(value)
-        case .text(let value)?: Int64(value)
-        default: nil
+    func integer(_ name: String) throws -> Int64 {
+        guard let value = try optionalInteger(name) else { throw SQLRowError.null(column: name) }
+        return value
+    }
+
+    func optionalInteger(_ name: String) throws -> Int64? {
+        switch try value(name) {
+        case .integer(let value): return value
+        // SQLite may hand back an integral REAL (a computed column); only an exact one reads.
+        case .double(let value):
+            guard let exact = Int64(exactly: value) else { throw SQLRowError.mistyped(column: name, expected: "integer") }
+            return exact
+        case .null: return nil
+        case .text: throw SQLRowError.mistyped(column: name, expected: "integer")
         }
     }
 
-    func double(_ name: String) -> Double? {
-        switch columns[name] {
-        case .integer(let value)?: Double(value)
-        case .double(let value)?: value
-        case .text(let value)?: Double(value)
-        default: nil
+    func double(_ name: String) throws -> Double {
+        guard let value = try optionalDouble(name) else { throw SQLRowError.null(column: name) }
+        return value
+    }
+
+    func optionalDouble(_ name: String) throws -> Double? {
+        switch try value(name) {
+        case .double(let value): return value
+        case .integer(let value): return Double(value)
+        case .null: return nil
+        case .text: throw SQLRowError.mistyped(column: name, expected: "number")
         }
     }
 
-    func string(_ name: String) -> String? {
-        if case .text(let value)? = columns[name] { return value }
-        return nil
+    func string(_ name: String) throws -> String {
+        guard let value = try optionalString(name) else { throw SQLRowError.null(column: name) }
+        return value
+    }
+
+    func optionalString(_ name: String) throws -> String? {
+        switch try value(name) {
+        case .text(let value): return value
+        case .null: return nil
+        case .integer, .double: throw SQLRowError.mistyped(column: name, expected: "text")
+        }
+    }
+
+    func bool(_ name: String) throws -> Bool { try integer(name) != 0 }
+
+    private func value(_ name: String) throws -> SQLValue {
+        guard let value = columns[name] else { throw SQLRowError.missing(column: name) }
+        return value
+    }
+}
+
+public enum SQLRowError: Error, Equatable, CustomStringConvertible {
+    case missing(column: String)
+    case null(column: String)
+    case mistyped(column: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let column): "result has no column \(column)"
+        case .null(let column): "column \(column) is NULL"
+        case .mistyped(let column, let expected): "column \(column) is not \(expected)"
+        }
     }
 }
 
@@ -45,6 +89,8 @@ public protocol SQLDatabase: Sendable {
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> Result) async throws
         -> Result
     func close() async throws
+    /// Serves until graceful shutdown, then closes (the database's life as a service).
+    func run() async throws
 }
 
 /// A connection inside a transaction.

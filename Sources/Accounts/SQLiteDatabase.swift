@@ -1,21 +1,23 @@
 import CSQLite3
 import Foundation
 import Logging
+import ServiceLifecycle
 
-/// SQLite through its C API: one file in WAL mode and one connection, called inline.
+/// SQLite through its C API: one file in WAL mode and one connection, on a thread of its own.
 ///
-/// Every statement runs on the caller's thread while `lock` is held, so a transaction's
-/// statements never interleave with another caller's and the handle is never used by two
-/// threads at once. A statement takes microseconds here (WAL, `synchronous=NORMAL`, prepared
-/// statements cached), far less than the two thread hand-offs per statement that running it on
-/// a thread pool cost: measured on the 2-core machine, 130 µs a query that way, which put 3 ms
-/// of SQLite hops on every speech request. Only another process holding the write lock (the CLI
-/// creating a key) can make a statement wait, for up to `busy_timeout`.
+/// A query or a whole transaction runs on `thread` (one hop there and one back, however many
+/// statements; the first version hopped per statement, 130 µs each on the 2-core machine) while
+/// `lock` is held, so a transaction's statements never interleave with another caller's and the
+/// handle is never used by two threads at once. A statement takes microseconds (WAL,
+/// `synchronous=NORMAL`, prepared statements cached); only another process holding the write
+/// lock (the CLI creating a key) makes one wait, up to `busy_timeout`, and then it is this
+/// thread that waits, not the cooperative pool.
 public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendable {
     // @unchecked: `handle` and `statements` are only touched while `lock` is held.
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     private let lock = AsyncLock()
+    private let thread = SQLiteThread(name: "speechrouter.sqlite")
 
     public static func open(path: String, logger: Logger) async throws -> SQLiteDatabase {
         let directory = (path as NSString).deletingLastPathComponent
@@ -30,41 +32,66 @@ public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendab
             throw SQLiteError(message: "cannot open \(path): \(message)")
         }
         let database = SQLiteDatabase(handle: handle)
-        try database.run("PRAGMA journal_mode=WAL", [])
-        try database.run("PRAGMA busy_timeout=5000", [])
-        try database.run("PRAGMA synchronous=NORMAL", [])
+        try await database.query("PRAGMA journal_mode=WAL", [])
+        try await database.query("PRAGMA busy_timeout=5000", [])
+        try await database.query("PRAGMA synchronous=NORMAL", [])
         return database
     }
 
+    private var closed = false
+
     private init(handle: OpaquePointer) { self.handle = handle }
+
+    deinit {
+        // Nobody holds the database any more, so nobody can hold its lock either.
+        if !closed { closeHandle() }
+        thread.stop()
+    }
+
+    private func closeHandle() {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        statements = [:]
+        sqlite3_close_v2(handle)
+        closed = true
+    }
 
     @discardableResult
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        try await lock.withLock { try run(sql, binds) }
+        try await withTaskExecutorPreference(thread) {
+            try await lock.withLock { try run(sql, binds) }
+        }
     }
 
     public func transaction<Result: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> Result)
         async throws -> Result
     {
-        try await lock.withLock {
-            try run("BEGIN IMMEDIATE", [])
-            do {
-                let result = try await body(Unlocked(database: self))
-                try run("COMMIT", [])
-                return result
-            } catch {
-                _ = try? run("ROLLBACK", [])
-                throw error
+        try await withTaskExecutorPreference(thread) {
+            try await lock.withLock {
+                try run("BEGIN IMMEDIATE", [])
+                do {
+                    let result = try await body(Unlocked(database: self))
+                    try run("COMMIT", [])
+                    return result
+                } catch {
+                    _ = try? run("ROLLBACK", [])
+                    throw error
+                }
             }
         }
     }
 
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await close()
+    }
+
     public func close() async throws {
-        await lock.withLock {
-            for statement in statements.values { sqlite3_finalize(statement) }
-            statements = [:]
-            sqlite3_close_v2(handle)
+        await withTaskExecutorPreference(thread) {
+            await lock.withLock {
+                if !closed { closeHandle() }
+            }
         }
+        thread.stop()
     }
 
     /// The connection as seen inside a transaction, where the lock is already held.
@@ -78,6 +105,7 @@ public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendab
     /// Prepares (once per SQL text), binds, steps through the rows and resets. Lock held.
     @discardableResult
     fileprivate func run(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        guard !closed else { throw SQLiteError(message: "the database is closed") }
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)

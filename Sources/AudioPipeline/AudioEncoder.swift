@@ -5,15 +5,15 @@ import SpeechCore
 public protocol AudioEncoder: AnyObject {
     /// Bytes that open the stream (a WAV header), before any audio.
     func begin() -> [UInt8]
-    func encode(_ samples: [Int16]) -> [UInt8]
+    func encode(_ samples: [Int16]) throws(SpeechError) -> [UInt8]
     /// Bytes still buffered inside the encoder; call once at the end.
-    func finish() -> [UInt8]
+    func finish() throws(SpeechError) -> [UInt8]
 }
 
 extension AudioFormat {
-    public func makeEncoder(sampleRate: Int = AudioFormat.outputSampleRate) -> any AudioEncoder {
+    public func makeEncoder(sampleRate: Int = AudioFormat.outputSampleRate) throws(SpeechError) -> any AudioEncoder {
         switch self {
-        case .mp3: Mp3Encoder(sampleRate: sampleRate)
+        case .mp3: try Mp3Encoder(sampleRate: sampleRate)
         case .pcm: PCMEncoder()
         case .wav: WAVEncoder(sampleRate: sampleRate)
         }
@@ -31,9 +31,9 @@ public final class PCMEncoder: AudioEncoder {
 /// RIFF/WAVE with the streaming header OpenAI sends: the sizes are 0xFFFFFFFF because the
 /// length is not known when the header leaves.
 public final class WAVEncoder: AudioEncoder {
-    let sampleRate: Int
+    let sampleRate: UInt32
 
-    public init(sampleRate: Int) { self.sampleRate = sampleRate }
+    public init(sampleRate: Int) { self.sampleRate = UInt32(clamping: sampleRate) }
 
     public func begin() -> [UInt8] {
         var header: [UInt8] = []
@@ -43,7 +43,7 @@ public final class WAVEncoder: AudioEncoder {
         func append16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { header.append(contentsOf: $0) } }
         append("RIFF"); append32(0xFFFF_FFFF); append("WAVE")
         append("fmt "); append32(16); append16(1); append16(1)
-        append32(UInt32(sampleRate)); append32(UInt32(sampleRate * 2)); append16(2); append16(16)
+        append32(sampleRate); append32(sampleRate &* 2); append16(2); append16(16)
         append("data"); append32(0xFFFF_FFFF)
         return header
     }

@@ -29,6 +29,13 @@ public struct SpeechAudioStream: AsyncSequence {
         self.progress = progress
     }
 
+    /// The audio of a resolved request, from the engine that serves its model.
+    public init(engine: any SpeechEngine, speech: ResolvedSpeech, progress: SpeechProgress?) {
+        self.init(
+            engine: engine, text: speech.request.input, voice: speech.voice, speed: speech.request.speed,
+            format: speech.request.responseFormat, progress: progress)
+    }
+
     public func makeAsyncIterator() -> Iterator {
         Iterator(state: PipelineState(stream: self))
     }
@@ -45,6 +52,25 @@ public struct SpeechAudioStream: AsyncSequence {
     }
 }
 
+/// The state behind an audio stream's iterator: `produce` makes the next chunk; once it has
+/// returned nil or thrown (`finished`), `next` returns nil, as an async iterator must.
+public protocol AudioProducer: AnyObject {
+    var finished: Bool { get set }
+    func produce() async throws -> [UInt8]?
+}
+
+extension AudioProducer {
+    public func next() async throws -> [UInt8]? {
+        if finished { return nil }
+        do {
+            return try await produce()
+        } catch {
+            finished = true
+            throw error
+        }
+    }
+}
+
 /// Counts what a stream has spoken so far, for billing a stream that ends early.
 public final class SpeechProgress: Sendable {
     private let characters = Mutex(0)
@@ -56,7 +82,7 @@ public final class SpeechProgress: Sendable {
     public func add(_ count: Int) { characters.withLock { $0 += count } }
 }
 
-final class PipelineState {
+final class PipelineState: AudioProducer {
     private struct Piece {
         let characters: Int
         let task: Task<PCMAudio, any Error>
@@ -65,10 +91,8 @@ final class PipelineState {
     private let stream: SpeechAudioStream
     private var splitter: SentenceSplitter.Iterator
     private var inFlight: [Piece] = []
-    private var resampler: Resampler?
-    private let encoder: any AudioEncoder
-    private var started = false
-    private var finished = false
+    private var sink: AudioSink?
+    var finished = false
     /// Whether any piece has given samples yet: pieces may come back empty (nothing in them the
     /// engine could speak), and a request whose pieces all do is unspeakable.
     private var spokeSamples = false
@@ -76,51 +100,43 @@ final class PipelineState {
     init(stream: SpeechAudioStream) {
         self.stream = stream
         self.splitter = SentenceSplitter(stream.text, firstMaxLength: stream.engine.firstPieceLength).makeIterator()
-        self.encoder = stream.format.makeEncoder()
     }
 
     deinit {
         for piece in inFlight { piece.task.cancel() }
     }
 
-    func next() async throws -> [UInt8]? {
-        if finished { return nil }
+    func produce() async throws -> [UInt8]? {
         var output: [UInt8] = []
-        if !started {
-            started = true
+        let sink: AudioSink
+        if let existing = self.sink {
+            sink = existing
+        } else {
             fill()
-            guard !inFlight.isEmpty else {
-                finished = true
-                throw SpeechError.unspeakableInput(model: stream.engine.model.id)
-            }
-            output = encoder.begin()
+            guard !inFlight.isEmpty else { throw SpeechError.unspeakableInput(model: stream.engine.model.id) }
+            sink = try AudioSink(format: stream.format, progress: stream.progress)
+            self.sink = sink
+            output = sink.begin()
         }
         var spokeAPiece = false
         while !spokeAPiece || output.isEmpty {
             guard !inFlight.isEmpty else {
                 finished = true
                 guard spokeSamples else { throw SpeechError.unspeakableInput(model: stream.engine.model.id) }
-                output += encoder.encode(resampler?.flush() ?? [])
-                output += encoder.finish()
+                output += try sink.finish()
                 return output.isEmpty ? nil : output
             }
             let piece = inFlight.removeFirst()
-            let audio: PCMAudio
-            do {
-                audio = try await withTaskCancellationHandler {
-                    try await piece.task.value
-                } onCancel: {
-                    piece.task.cancel()
-                }
-            } catch {
-                finished = true
-                throw error
+            let audio = try await withTaskCancellationHandler {
+                try await piece.task.value
+            } onCancel: {
+                piece.task.cancel()
             }
             try Task.checkCancellation()
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
-            output += encoder.encode(resample(audio))
-            stream.progress?.add(piece.characters)
+            output += try sink.write(audio)
+            sink.spoke(characters: piece.characters)
             spokeSamples = spokeSamples || !audio.samples.isEmpty
             spokeAPiece = spokeSamples
         }
@@ -134,13 +150,5 @@ final class PipelineState {
             let task = Task { try await engine.synthesize(piece, voice: voice, speed: speed) }
             inFlight.append(Piece(characters: piece.unicodeScalars.count, task: task))
         }
-    }
-
-    private func resample(_ audio: PCMAudio) -> [Int16] {
-        if audio.sampleRate == AudioFormat.outputSampleRate { return audio.samples }
-        if resampler == nil || resampler!.inputRate != audio.sampleRate {
-            resampler = Resampler(from: audio.sampleRate, to: AudioFormat.outputSampleRate)
-        }
-        return resampler!.process(audio.samples)
     }
 }

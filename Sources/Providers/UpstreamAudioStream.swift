@@ -19,7 +19,7 @@ public final class ServingProvider: Sendable {
     private let name = Mutex<String?>(nil)
     public init() {}
     public var value: String? { name.withLock { $0 } }
-    func set(_ value: String) { name.withLock { $0 = value } }
+    public func set(_ value: String) { name.withLock { $0 = value } }
 }
 
 /// The audio of one response from upstream providers, in the response's format.
@@ -33,37 +33,16 @@ public final class ServingProvider: Sendable {
 public struct UpstreamAudioStream: AsyncSequence {
     public typealias Element = [UInt8]
 
-    public struct Job: Sendable {
-        public var text: String
-        public var voice: String
-        public var speed: Double
-        public var format: AudioFormat
-        public var options: [String: JSONValue]
-        public var instructions: String?
-        public var allowFallbacks: Bool
-
-        public init(
-            text: String, voice: String, speed: Double, format: AudioFormat, options: [String: JSONValue],
-            instructions: String?, allowFallbacks: Bool
-        ) {
-            self.text = text
-            self.voice = voice
-            self.speed = speed
-            self.format = format
-            self.options = options
-            self.instructions = instructions
-            self.allowFallbacks = allowFallbacks
-        }
-    }
-
     let endpoints: [ProviderEndpoint]
-    let job: Job
+    let speech: ResolvedSpeech
     let progress: SpeechProgress?
     let serving: ServingProvider
 
-    public init(endpoints: [ProviderEndpoint], job: Job, progress: SpeechProgress?, serving: ServingProvider) {
+    public init(
+        endpoints: [ProviderEndpoint], speech: ResolvedSpeech, progress: SpeechProgress?, serving: ServingProvider
+    ) {
         self.endpoints = endpoints
-        self.job = job
+        self.speech = speech
         self.progress = progress
         self.serving = serving
     }
@@ -77,40 +56,37 @@ public struct UpstreamAudioStream: AsyncSequence {
     }
 }
 
-final class UpstreamState {
+final class UpstreamState: AudioProducer {
     let stream: UpstreamAudioStream
     var endpoint: ProviderEndpoint?
     var pieces: [String] = []
     var index = 0
     var upstream: UpstreamStream.Iterator?
     var upstreamFormat = UpstreamFormat.pcm
-    var encoder: any AudioEncoder
-    var resampler: Resampler?
+    var sink: AudioSink?
     var finished = false
 
     init(stream: UpstreamAudioStream) {
         self.stream = stream
-        self.encoder = stream.job.format.makeEncoder()
     }
 
-    func next() async throws -> [UInt8]? {
-        if finished { return nil }
-        if endpoint == nil { return try await start() }
+    func produce() async throws -> [UInt8]? {
+        guard let endpoint, let sink else { return try await start() }
         while true {
             if let chunk = try await upstream?.next() {
-                let bytes = convert(chunk)
+                let bytes = try convert(chunk, into: sink)
                 if !bytes.isEmpty { return bytes }
                 continue
             }
-            stream.progress?.add(pieces[index].unicodeScalars.count)
+            sink.spoke(characters: pieces[index].unicodeScalars.count)
             index += 1
             if index < pieces.count {
-                upstream = try await open(endpoint!, piece: pieces[index]).makeAsyncIterator()
+                upstream = try await open(endpoint, piece: pieces[index]).makeAsyncIterator()
                 continue
             }
             finished = true
             if upstreamFormat == .mp3 { return nil }  // passed through: nothing of ours to flush
-            let tail = encoder.encode(resampler?.flush() ?? []) + encoder.finish()
+            let tail = try sink.finish()
             return tail.isEmpty ? nil : tail
         }
     }
@@ -120,26 +96,29 @@ final class UpstreamState {
         guard !stream.endpoints.isEmpty else {
             throw ProviderError(.unavailable, provider: "SpeechRouter", message: "no provider is available for this model")
         }
+        let request = stream.speech.request
         var lastError: (any Error)?
         for (position, candidate) in stream.endpoints.enumerated() {
             // The last provider tried is the one a failed generation is recorded against.
             stream.serving.set(candidate.provider.name)
             do {
-                pieces = SentenceSplitter.packed(stream.job.text, maxLength: candidate.provider.maxInputCharacters)
+                pieces = SentenceSplitter.packed(request.input, maxLength: candidate.provider.maxInputCharacters)
                 guard !pieces.isEmpty else { throw SpeechError.unspeakableInput(model: candidate.model) }
-                upstreamFormat = stream.job.format == .mp3 && pieces.count == 1 ? .mp3 : .pcm
+                upstreamFormat = request.responseFormat == .mp3 && pieces.count == 1 ? .mp3 : .pcm
                 var iterator = try await open(candidate, piece: pieces[0]).makeAsyncIterator()
                 guard let first = try await iterator.next() else {
                     throw ProviderError(
                         .malformed, provider: candidate.provider.name, message: "\(candidate.provider.name) sent no audio")
                 }
+                let sink = try AudioSink(format: request.responseFormat, progress: stream.progress)
                 endpoint = candidate
                 upstream = iterator
-                return encoder.begin() + convert(first)
+                self.sink = sink
+                return sink.begin() + (try convert(first, into: sink))
             } catch let error as ProviderError {
                 lastError = error
                 let more = position + 1 < stream.endpoints.count
-                guard error.allowsFallback, stream.job.allowFallbacks, more else { throw error }
+                guard error.allowsFallback, request.allowFallbacks, more else { throw error }
             }
         }
         throw lastError!
@@ -147,26 +126,22 @@ final class UpstreamState {
 
     private func open(_ endpoint: ProviderEndpoint, piece: String) async throws -> UpstreamStream {
         let provider = endpoint.provider
-        let job = stream.job
+        let request = stream.speech.request
         let speed = provider.speedRange.flatMap { range -> Double? in
-            job.speed == 1 ? nil : min(max(job.speed, range.lowerBound), range.upperBound)
+            request.speed == 1 ? nil : min(max(request.speed, range.lowerBound), range.upperBound)
         }
         var options: [String: JSONValue] = [:]
-        if case .object(let fields)? = job.options[provider.slug] { options = fields }
+        if case .object(let fields)? = request.providerOptions[provider.slug] { options = fields }
         return try await provider.synthesize(
             UpstreamRequest(
-                model: endpoint.model, input: piece, voice: job.voice, format: upstreamFormat, speed: speed,
-                options: options, instructions: job.instructions))
+                model: endpoint.model, input: piece, voice: stream.speech.voice, format: upstreamFormat, speed: speed,
+                options: options, instructions: request.instructions))
     }
 
-    private func convert(_ chunk: UpstreamChunk) -> [UInt8] {
+    private func convert(_ chunk: UpstreamChunk, into sink: AudioSink) throws -> [UInt8] {
         switch chunk {
-        case .mp3(let bytes):
-            return bytes
-        case .pcm(let samples, let rate):
-            if rate == AudioFormat.outputSampleRate { return encoder.encode(samples) }
-            if resampler?.inputRate != rate { resampler = Resampler(from: rate, to: AudioFormat.outputSampleRate) }
-            return encoder.encode(resampler!.process(samples))
+        case .mp3(let bytes): bytes
+        case .pcm(let samples, let rate): try sink.write(PCMAudio(samples: samples, sampleRate: rate))
         }
     }
 }

@@ -2,10 +2,11 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 
 /// The one HTTP client every adapter shares: pooled keep-alive connections, a connect timeout,
 /// and a read timeout that bounds both the wait for the first byte and any stall after it.
-public final class UpstreamClient: Sendable {
+public final class UpstreamClient: Service, Sendable {
     let http: HTTPClient
     let deadline: TimeAmount
 
@@ -20,6 +21,13 @@ public final class UpstreamClient: Sendable {
     }
 
     public func shutdown() async throws { try await http.shutdown() }
+
+    /// Lives until graceful shutdown, then closes its connections. It is shut down after the
+    /// server (it comes before it in the group), so streams finishing in the grace period keep it.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await http.shutdown()
+    }
 
     /// Sends `request`; a non-2xx answer becomes a `ProviderError` (body read, truncated and
     /// scrubbed of `secret`), a 2xx the decoded audio stream.

@@ -26,3 +26,12 @@ public protocol SpeechEngine: Sendable {
 extension SpeechEngine {
     public var firstPieceLength: Int { 160 }
 }
+
+extension Int16 {
+    /// A sample from a floating-point one where ±1 is full scale: rounded, clamped to the
+    /// 16-bit range, and 0 for NaN (a model's NaN or infinity must not trap the conversion).
+    public init(sample: Float) {
+        let scaled = (sample * 32_767).rounded()
+        self = scaled.isNaN ? 0 : Int16(Swift.min(Swift.max(scaled, -32_768), 32_767))
+    }
+}

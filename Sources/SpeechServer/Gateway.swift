@@ -12,17 +12,20 @@ public struct Gateway: Sendable {
     public var upstreamModels: [UpstreamModel]
     public var store: AccountStore
     public var configuration: GatewayConfiguration
+    /// Starts generations and records their ends; run it as a service beside the server.
+    public let ledger: GenerationLedger
 
     public init(
         engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
         upstreamModels: [UpstreamModel] = UpstreamCatalog.defaultModels, store: AccountStore,
-        configuration: GatewayConfiguration = .init()
+        configuration: GatewayConfiguration = .init(), logger: Logger = Logger(label: "speechrouter")
     ) {
         self.engines = engines
         self.providers = providers
         self.upstreamModels = upstreamModels
         self.store = store
         self.configuration = configuration
+        self.ledger = GenerationLedger(store: store, logger: logger)
     }
 
     /// Every servable model: the built-in ones, and each upstream model with at least one
@@ -50,7 +53,7 @@ public struct Gateway: Sendable {
         let models = ModelRoutes(catalog: catalog)
         let speech = SpeechRoutes(
             catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
-            store: store)
+            ledger: ledger)
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
 
@@ -73,7 +76,7 @@ public struct Gateway: Sendable {
         return router
     }
 
-    public func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+    public func application(host: String, port: Int, logger: Logger) -> Application<RouterResponder<SpeechContext>> {
         Application(
             router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "SpeechRouter"),

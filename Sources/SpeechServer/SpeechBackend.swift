@@ -9,20 +9,14 @@ enum SpeechBackend: Sendable {
 
     /// The encoded audio of one request, with where it came from once known.
     func audio(for speech: ResolvedSpeech, progress: SpeechProgress) -> (SpeechOutput, ServingProvider) {
-        let request = speech.request
         let serving = ServingProvider()
         switch self {
         case .engine(let engine):
-            let stream = SpeechAudioStream(
-                engine: engine, text: request.input, voice: speech.voice, speed: request.speed,
-                format: request.responseFormat, progress: progress)
+            serving.set("local")
+            let stream = SpeechAudioStream(engine: engine, speech: speech, progress: progress)
             return (.engine(stream.makeAsyncIterator()), serving)
         case .upstream(let endpoints):
-            let job = UpstreamAudioStream.Job(
-                text: request.input, voice: speech.voice, speed: request.speed, format: request.responseFormat,
-                options: request.providerOptions, instructions: request.instructions,
-                allowFallbacks: request.allowFallbacks)
-            let stream = UpstreamAudioStream(endpoints: endpoints, job: job, progress: progress, serving: serving)
+            let stream = UpstreamAudioStream(endpoints: endpoints, speech: speech, progress: progress, serving: serving)
             return (.upstream(stream.makeAsyncIterator()), serving)
         }
     }

@@ -14,7 +14,7 @@ struct SpeechRoutes: Sendable {
 
     let catalog: ModelCatalog
     let backends: [String: SpeechBackend]
-    let store: AccountStore
+    let ledger: GenerationLedger
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
         guard let key = context.key else { throw SpeechError.missingKey }
@@ -33,91 +33,86 @@ struct SpeechRoutes: Sendable {
             characters: speech.request.characterCount,
             pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: Date())
         // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
-        try await store.begin(record)
+        // From here on the lease records exactly one end, whichever way the request goes.
+        let lease = try await ledger.begin(record)
 
         let progress = SpeechProgress()
-        let (output, serving) = backend.audio(for: speech, progress: progress)
-        var iterator = output
+        var (output, serving) = backend.audio(for: speech, progress: progress)
         // The first piece is made before the status line leaves, so a request that cannot be
         // spoken at all still gets a proper error instead of an empty 200.
         let first: [UInt8]
         do {
-            first = try await iterator.next() ?? []
+            first = try await output.next() ?? []
         } catch {
-            await finish(
-                Outcome(record: record, progress: progress, serving: serving, firstByteAt: nil), .failed,
-                logger: context.logger)
+            lease.served(by: serving.value)
+            await lease.end(Self.status(after: error))
             throw error
         }
-
-        let rest = iterator
+        lease.served(by: serving.value)
+        let stream = Delivery(
+            lease: lease, progress: progress, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
+            logger: context.logger)
         let headers: HTTPFields = [
             .contentType: speech.request.responseFormat.contentType,
             .generationID: id.description,
         ]
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                try await send(
-                    first: first, rest: rest, to: &writer,
-                    outcome: Outcome(record: record, progress: progress, serving: serving), logger: context.logger)
-            })
+        // If the head cannot be written (the client reset), Hummingbird never runs this body:
+        // the lease, dropped with it, records the generation as cancelled.
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
     }
 
-    private struct Outcome {
-        var record: GenerationRecord
-        var progress: SpeechProgress
-        var serving: ServingProvider
-        var firstByteAt: Date?
+    /// How a generation that threw `error` ended: cancelled when its task was, else failed.
+    static func status(after error: any Error) -> GenerationStatus {
+        error is CancellationError || Task.isCancelled ? .cancelled : .failed
     }
+}
 
-    private func send(
-        first: [UInt8], rest iterator: SpeechOutput, to writer: inout any ResponseBodyWriter,
-        outcome: Outcome, logger: Logger
-    ) async throws {
-        var iterator = iterator
-        var outcome = outcome
-        let record = outcome.record
+/// The rest of one response after its head: writes the audio as it is made and tells the
+/// lease what reached the client and how the stream ended.
+private struct Delivery: Sendable {
+    let lease: GenerationLease
+    let progress: SpeechProgress
+    let first: [UInt8]
+    /// The characters covered by `first`: a stream cut short is charged for what was delivered.
+    let spokenWithFirst: Int
+    let rest: SpeechOutput
+    let logger: Logger
+
+    func send(to writer: inout any ResponseBodyWriter) async throws {
+        var iterator = rest
         var chunk: [UInt8]? = first
+        var spoken = spokenWithFirst
         while let bytes = chunk {
             do {
                 try await writer.write(ByteBuffer(bytes: bytes))
-                if outcome.firstByteAt == nil { outcome.firstByteAt = Date() }
             } catch {
                 // The client went away: stop synthesizing (dropping the iterator cancels the
-                // pieces in flight) and charge only what was spoken.
-                await finish(outcome, .cancelled, logger: logger)
+                // pieces in flight) and charge only what was delivered.
+                await lease.end(.cancelled)
                 throw error
             }
+            lease.delivered(characters: spoken)
             do {
                 chunk = try await iterator.next()
+                spoken = progress.spokenCharacters
             } catch {
                 // Bytes already left with a 200: cut the stream, as the contract says.
-                logger.error("synthesis failed mid-stream", metadata: ["generation": "\(record.id)", "error": "\(error)"])
-                await finish(outcome, .failed, logger: logger)
+                let status = SpeechRoutes.status(after: error)
+                if status == .failed {
+                    logger.error(
+                        "synthesis failed mid-stream", metadata: ["generation": "\(lease.record.id)", "error": "\(error)"])
+                }
+                await lease.end(status)
                 throw error
             }
         }
         do {
             try await writer.finish(nil)
         } catch {
-            await finish(outcome, .cancelled, logger: logger)
+            await lease.end(.cancelled)
             throw error
         }
-        await finish(outcome, .completed, logger: logger)
-    }
-
-    /// Records how a generation ended. A stream that ended early is charged for the pieces
-    /// already spoken; a completed one for its whole input (spaces between pieces too).
-    private func finish(_ outcome: Outcome, _ status: GenerationStatus, logger: Logger) async {
-        let spoken = status == .completed ? outcome.record.characters : outcome.progress.spokenCharacters
-        do {
-            try await store.finish(
-                id: outcome.record.id, status: status, spokenCharacters: spoken, firstByteAt: outcome.firstByteAt,
-                provider: outcome.serving.value)
-        } catch {
-            logger.error("could not record generation end", metadata: ["generation": "\(outcome.record.id)", "error": "\(error)"])
-        }
+        await lease.end(.completed)
     }
 }
 

@@ -13,9 +13,19 @@ struct DataDirectory: ParsableArguments {
         path ?? ProcessInfo.processInfo.environment["SPEECHROUTER_DATA_DIR"] ?? "data"
     }
 
+    private var databaseURL: String? { ProcessInfo.processInfo.environment["SPEECHROUTER_DATABASE_URL"] }
+
+    /// The store for a one-shot command, open until `close()`.
     func openStore(instance: String = "cli") async throws -> AccountStore {
         try await AccountStore.open(
-            databaseURL: ProcessInfo.processInfo.environment["SPEECHROUTER_DATABASE_URL"], dataDirectory: resolved,
-            instance: instance, logger: Logger(label: "speechrouter.accounts"))
+            databaseURL: databaseURL, dataDirectory: resolved, instance: instance,
+            logger: Logger(label: "speechrouter.accounts"))
+    }
+
+    /// The store for the server, to run as a service.
+    func storeService(instance: String) async throws -> AccountStore {
+        try await AccountStore.service(
+            databaseURL: databaseURL, dataDirectory: resolved, instance: instance,
+            logger: Logger(label: "speechrouter.accounts"))
     }
 }

@@ -27,7 +27,7 @@ struct ListModels: AsyncParsableCommand {
                 throw CommandFailure("\(client.baseURL): \(error)")
             }
         } else {
-            rows = try await LocalEngines.start().map(\.model).sorted { $0.id < $1.id }.map {
+            rows = try await LocalEngines.start().engines.map(\.model).sorted { $0.id < $1.id }.map {
                 ModelTable.Row(
                     id: $0.id, contextLength: $0.contextLength, pricePerCharacter: $0.pricePerCharacter,
                     voices: $0.voices)

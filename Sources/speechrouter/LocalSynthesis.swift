@@ -22,7 +22,7 @@ struct LocalSynthesis {
             if input.allSatisfy(\.isWhitespace) {
                 throw SpeechError.invalidField(name: "input", reason: "must contain text to speak")
             }
-            let engines = try await LocalEngines.start()
+            let engines = try await LocalEngines.start().engines
             let catalog = ModelCatalog(models: engines.map(\.model))
             let speech = try catalog.resolve(
                 SpeechRequest(model: model, input: input, voice: voice, responseFormat: format, speed: speed ?? 1))

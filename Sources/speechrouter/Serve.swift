@@ -5,15 +5,25 @@ import Foundation
 import Hummingbird
 import Logging
 import Providers
+import ServiceLifecycle
 import SpeechServer
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the HTTP API.")
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Port to listen on (1-65535).") var port = 8080
     @Option(help: "A JSON configuration file (model prices, rate limit).") var config: String?
+    @Option(help: "Seconds that streams in flight may take to finish after SIGTERM or SIGINT (0-3600).")
+    var shutdownGrace: Double = 30
     @OptionGroup var data: DataDirectory
+
+    func validate() throws {
+        guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        guard shutdownGrace.isFinite, (0...3_600).contains(shutdownGrace) else {
+            throw ValidationError("--shutdown-grace must be between 0 and 3600 seconds")
+        }
+    }
 
     func run() async throws {
         var logger = Logger(label: "speechrouter")
@@ -23,21 +33,35 @@ struct Serve: AsyncParsableCommand {
         // only the generations it was itself running when it died.
         let instance = ProcessInfo.processInfo.environment["SPEECHROUTER_INSTANCE"]
             ?? "\(ProcessInfo.processInfo.hostName):\(port)"
-        let store = try await data.openStore(instance: instance)
-        let interrupted = try await store.failInterruptedGenerations()
-        if interrupted > 0 {
-            logger.warning("failed generations left running by this instance's last process", metadata: ["count": "\(interrupted)"])
-        }
+        let store = try await data.storeService(instance: instance)
         let engines = try await LocalEngines.start()
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstream_timeouts?.connect_seconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstream_timeouts?.first_byte_seconds ?? 30) * 1000)))
         let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
-        let gateway = Gateway(engines: engines, providers: providers, store: store, configuration: configuration)
-        logger.info(
-            "serving", metadata: ["address": "http://\(host):\(port)", "models": "\(gateway.catalog.models.map(\.id))"])
-        try await gateway.application(host: host, port: port, logger: logger).runService()
-        try await client.shutdown()
-        try await store.close()
+        let gateway = Gateway(
+            engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
+        let janitor = GenerationJanitor(ledger: gateway.ledger, logger: logger)
+
+        var application = gateway.application(host: host, port: port, logger: logger)
+        application.beforeServerStarts { [logger] in
+            try await store.migrate()
+            try await janitor.sweep()
+            logger.info(
+                "serving",
+                metadata: ["address": "http://\(host):\(port)", "models": "\(gateway.catalog.models.map(\.id))"])
+        }
+        // Started together; at SIGTERM or SIGINT shut down in reverse order: the server first
+        // (streams in flight get the grace period), then what those streams still need.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    store, engines, client, gateway.ledger, janitor,
+                    GatewayServer(application: application, grace: .milliseconds(Int(shutdownGrace * 1000))),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
     }
 }

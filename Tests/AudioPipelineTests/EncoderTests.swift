@@ -16,26 +16,26 @@ func zeroCrossings(_ samples: [Int16]) -> Int {
 }
 
 @Suite struct EncoderTests {
-    @Test func resamplerKeepsDurationAndPitch() {
-        let resampler = Resampler(from: 16_000, to: 24_000)
+    @Test func resamplerKeepsDurationAndPitch() throws {
+        let resampler = try Resampler(from: 16_000, to: 24_000)
         let input = tone(seconds: 2, rate: 16_000)
         // Fed in uneven pieces, as sentences arrive.
-        var output = resampler.process(Array(input[..<7_001]))
-        output += resampler.process(Array(input[7_001...]))
-        output += resampler.flush()
+        var output = try resampler.process(Array(input[..<7_001]))
+        output += try resampler.process(Array(input[7_001...]))
+        output += try resampler.flush()
         #expect(abs(output.count - 48_000) <= 48)
         // 440 Hz for 2 s: 1,760 crossings whatever the rate.
         #expect(abs(zeroCrossings(output) - 1_760) <= 8)
     }
 
     @Test func mp3DecodesAsMonoAt24kHzWithTheSameDuration() throws {
-        let encoder = Mp3Encoder(sampleRate: 24_000)
+        let encoder = try Mp3Encoder(sampleRate: 24_000)
         var bytes = encoder.begin()
         let samples = tone(seconds: 3, rate: 24_000)
         for start in stride(from: 0, to: samples.count, by: 5_000) {
-            bytes += encoder.encode(Array(samples[start..<min(start + 5_000, samples.count)]))
+            bytes += try encoder.encode(Array(samples[start..<min(start + 5_000, samples.count)]))
         }
-        bytes += encoder.finish()
+        bytes += try encoder.finish()
         #expect(bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0, "starts with an MPEG frame sync")
         let probe = try Probe.run(bytes, extension: "mp3")
         #expect(probe.streams.first?.codec_name == "mp3")
@@ -58,5 +58,32 @@ func zeroCrossings(_ samples: [Int16]) -> Int {
 
     @Test func pcmIsLittleEndianSigned16() {
         #expect(PCMEncoder().encode([1, -2, 0x1234]) == [0x01, 0x00, 0xFE, 0xFF, 0x34, 0x12])
+    }
+
+    @Test func ratesOutsideWhatSoxrTakesAreAnErrorNotATrap() {
+        #expect(throws: SpeechError.self) { try Resampler(from: 0, to: 24_000) }
+        #expect(throws: SpeechError.self) { try Resampler(from: -16_000, to: 24_000) }
+        #expect(throws: SpeechError.self) { try AudioSink(format: .pcm, progress: nil).write(PCMAudio(samples: [1], sampleRate: 0)) }
+    }
+
+    @Test func nonFiniteFloatSamplesBecomeSilenceOrFullScale() {
+        #expect(Int16(sample: .nan) == 0)
+        #expect(Int16(sample: .infinity) == 32_767)
+        #expect(Int16(sample: -.infinity) == -32_768)
+        #expect(Int16(sample: 2) == 32_767)
+        #expect(Int16(sample: 0.5) == 16_384)
+    }
+
+    @Test func theSinkJoinsPiecesAtAnyRateIntoOneStreamAndCountsWhatWasSpoken() throws {
+        let progress = SpeechProgress()
+        let sink = try AudioSink(format: .pcm, progress: progress)
+        var bytes = sink.begin()
+        bytes += try sink.write(PCMAudio(samples: tone(seconds: 1, rate: 16_000), sampleRate: 16_000))
+        sink.spoke(characters: 12)
+        bytes += try sink.write(PCMAudio(samples: tone(seconds: 1, rate: 16_000), sampleRate: 16_000))
+        sink.spoke(characters: 8)
+        bytes += try sink.finish()
+        #expect(abs(bytes.count / 2 - 48_000) <= 48)
+        #expect(progress.spokenCharacters == 20)
     }
 }

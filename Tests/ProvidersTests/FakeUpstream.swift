@@ -33,8 +33,9 @@ final class FakeUpstream: Sendable {
     /// One second of a 440 Hz tone at 24 kHz, the audio every fake returns.
     static let tone: [Int16] = (0..<24_000).map { Int16(8_000 * sin(2 * Double.pi * 440 * Double($0) / 24_000)) }
     static let mp3: [UInt8] = {
-        let encoder = Mp3Encoder(sampleRate: 24_000)
-        return encoder.encode(tone) + encoder.finish()
+        // A fixed configuration on fixed samples: LAME cannot refuse it.
+        let encoder = try! Mp3Encoder(sampleRate: 24_000)
+        return try! encoder.encode(tone) + encoder.finish()
     }()
     static let pcm: [UInt8] = PCMEncoder().encode(tone)
 

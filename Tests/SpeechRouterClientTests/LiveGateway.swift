@@ -10,7 +10,7 @@ import Testing
 
 /// A real gateway listening on a free port: the built-in engines, a fresh SQLite store, one key.
 struct LiveGateway {
-    static let engines = Task { try await LocalEngines.start() }
+    static let engines = Task { try await LocalEngines.start().engines }
 
     let store: AccountStore
     let secret: KeySecret

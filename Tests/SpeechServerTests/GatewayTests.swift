@@ -11,7 +11,7 @@ import Testing
 
 /// A gateway on the real engines and a real SQLite file, driven through Hummingbird's router.
 struct TestGateway {
-    static let engines = Task { try await LocalEngines.start() }
+    static let engines = Task { try await LocalEngines.start().engines }
 
     let store: AccountStore
     let secret: KeySecret

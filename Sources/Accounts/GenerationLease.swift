@@ -1,0 +1,76 @@
+import Foundation
+import Synchronization
+
+/// A running generation, owned by the request that started it. It records exactly one end:
+/// the first `end(_:)` wins, and a lease dropped without one (a client that reset before the
+/// response head left, a task torn down at shutdown) is recorded as cancelled by its ledger.
+/// A stream that ends early is charged for the characters whose audio was delivered.
+public final class GenerationLease: Sendable {
+    public let record: GenerationRecord
+    private let ledger: GenerationLedger
+    private let state = Mutex(State())
+
+    private struct State {
+        var ended = false
+        var deliveredCharacters = 0
+        var firstByteAt: Date?
+        var provider: String?
+    }
+
+    init(record: GenerationRecord, ledger: GenerationLedger) {
+        self.record = record
+        self.ledger = ledger
+    }
+
+    deinit {
+        let end = state.withLock { state -> GenerationEnd? in
+            guard !state.ended else { return nil }
+            state.ended = true
+            return makeEnd(.cancelled, state)
+        }
+        if let end { ledger.enqueue(end) }
+    }
+
+    /// The provider that serves the stream, once known (upstream models may fall back).
+    public func served(by provider: String?) {
+        guard let provider else { return }
+        state.withLock { $0.provider = provider }
+    }
+
+    /// Audio covering the first `characters` of the input has reached the client.
+    public func delivered(characters: Int, at date: Date = Date()) {
+        state.withLock { state in
+            if state.firstByteAt == nil { state.firstByteAt = date }
+            state.deliveredCharacters = max(state.deliveredCharacters, min(characters, record.characters))
+        }
+    }
+
+    /// Records how the generation ended, once; later calls change nothing.
+    public func end(_ status: GenerationStatus, at date: Date = Date()) async {
+        let end = state.withLock { state -> GenerationEnd? in
+            guard !state.ended else { return nil }
+            state.ended = true
+            return makeEnd(status, state, at: date)
+        }
+        if let end { await ledger.write(end) }
+    }
+
+    public var hasEnded: Bool { state.withLock { $0.ended } }
+
+    private func makeEnd(_ status: GenerationStatus, _ state: State, at date: Date = Date()) -> GenerationEnd {
+        GenerationEnd(
+            id: record.id, status: status,
+            spokenCharacters: status == .completed ? record.characters : state.deliveredCharacters,
+            firstByteAt: state.firstByteAt, provider: state.provider, at: date)
+    }
+}
+
+/// How one generation ended, as the ledger writes it.
+public struct GenerationEnd: Sendable, Equatable {
+    public var id: String
+    public var status: GenerationStatus
+    public var spokenCharacters: Int
+    public var firstByteAt: Date?
+    public var provider: String?
+    public var at: Date
+}

@@ -1,0 +1,42 @@
+import SpeechCore
+
+/// Where every source's audio goes on its way to the client: resampled to 24 kHz, encoded into
+/// the response's format by one encoder (so pieces join into one continuous stream), with the
+/// characters spoken counted for billing. Built-in engines and upstream providers both write
+/// here. One sink per response, advanced by one task at a time (it owns C state).
+public final class AudioSink {
+    private let encoder: any AudioEncoder
+    private var resampler: Resampler?
+    private let progress: SpeechProgress?
+
+    public init(format: AudioFormat, progress: SpeechProgress?) throws(SpeechError) {
+        self.encoder = try format.makeEncoder()
+        self.progress = progress
+    }
+
+    /// Bytes that open the stream (a WAV header), before any audio.
+    public func begin() -> [UInt8] { encoder.begin() }
+
+    /// Samples at any rate, resampled and encoded.
+    public func write(_ audio: PCMAudio) throws(SpeechError) -> [UInt8] {
+        guard !audio.samples.isEmpty else { return [] }
+        if audio.sampleRate == AudioFormat.outputSampleRate { return try encoder.encode(audio.samples) }
+        if resampler?.inputRate != audio.sampleRate {
+            // A change of rate mid-stream (it does not happen with one source) starts a new filter.
+            let tail = try resampler?.flush() ?? []
+            resampler = try Resampler(from: audio.sampleRate, to: AudioFormat.outputSampleRate)
+            return try encoder.encode(tail + resampler!.process(audio.samples))
+        }
+        return try encoder.encode(resampler!.process(audio.samples))
+    }
+
+    /// Counts `characters` of the input as spoken: their audio has been written.
+    public func spoke(characters: Int) {
+        progress?.add(characters)
+    }
+
+    /// What the resampler and the encoder still hold; call once, at the end of the stream.
+    public func finish() throws(SpeechError) -> [UInt8] {
+        try encoder.encode(resampler?.flush() ?? []) + encoder.finish()
+    }
+}
