@@ -17,8 +17,9 @@ public final class PostgresDatabase: SQLDatabase {
     /// running the pool until `close()`.
     public static func connect(url: String, logger: Logger) async throws -> PostgresDatabase {
         let unstarted = try make(url: url, logger: logger)
+        // Immediate: the pool is running before the first query asks it for a connection.
         let database = PostgresDatabase(
-            client: unstarted.client, runner: Task { await unstarted.client.run() }, logger: logger)
+            client: unstarted.client, runner: Task.immediate { await unstarted.client.run() }, logger: logger)
         _ = try await database.query("SELECT 1", [])
         return database
     }
