@@ -54,12 +54,9 @@ func decodeError(_ response: TestResponse) throws -> ErrorBody.Inner {
     return body.error
 }
 
-/// The models the real engines serve: local/piper only where it was built and installed.
-#if PIPER
-let builtinModelIDs = ["local/espeak-ng", "local/flite", "local/piper"]
-#else
-let builtinModelIDs = ["local/espeak-ng", "local/flite"]
-#endif
+/// The models the real engines serve: local/piper only where it is installed.
+let builtinModelIDs =
+    ["local/espeak-ng", "local/flite"] + (PiperInstallation.locate() != nil ? ["local/piper"] : [])
 
 @Suite struct GatewayTests {
     @Test func speechStreamsPcmAndRecordsTheGeneration() async throws {
