@@ -28,7 +28,8 @@ struct Serve: AsyncParsableCommand {
         if interrupted > 0 {
             logger.warning("failed generations left running by this instance's last process", metadata: ["count": "\(interrupted)"])
         }
-        let engines = try await LocalEngines.start()
+        let engines = try await LocalEngines.start(
+            piper: .locate(configured: configuration.piper_directory), logger: logger)
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstream_timeouts?.connect_seconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstream_timeouts?.first_byte_seconds ?? 30) * 1000)))
