@@ -16,7 +16,7 @@ from support import REPO_ROOT, binary_path, pcm_peak, pcm_seconds, start_server,
 PIPER_DIR = Path(os.environ.get("SPEECHROUTER_PIPER_DIR") or REPO_ROOT / ".piper")
 SHERPA_LIBRARY = PIPER_DIR / "sherpa_onnx" / "lib" / "libsherpa-onnx-c-api.so"
 
-pytestmark = pytest.mark.skipif(
+needs_piper = pytest.mark.skipif(
     not SHERPA_LIBRARY.exists(), reason=f"Piper is not installed in {PIPER_DIR} (scripts/install-piper)")
 
 
@@ -44,6 +44,7 @@ def model_ids(server) -> list[str]:
     return [model["id"] for model in response.json()["data"]]
 
 
+@needs_piper
 def test_copied_binary_speaks_with_the_piper_it_is_pointed_at(relocated_binary: Path, tmp_path: Path):
     server = start_server(
         tmp_path / "data", binary=relocated_binary,
