@@ -86,6 +86,10 @@ func fixtureVoice(in directory: String) throws -> PiperVoice {
                 environment: ["SPEECHROUTER_PIPER_DIR": root + "/elsewhere"], currentDirectory: root,
                 executablePath: binary)
                 == nil, "an explicit directory is the only one looked at")
+        #expect(
+            PiperInstallation.locate(
+                configured: piper, environment: ["SPEECHROUTER_PIPER_DIR": root + "/elsewhere"], currentDirectory: "/",
+                executablePath: nil) == installation, "the configuration comes before the environment")
     }
 }
 

@@ -148,6 +148,13 @@ let builtinModelIDs =
         }
     }
 
+    @Test func configurationNamesPipersDirectory() throws {
+        let json = #"{"piper_directory": "/opt/speechrouter/piper"}"#
+        let configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: Data(json.utf8))
+        #expect(configuration.piper_directory == "/opt/speechrouter/piper")
+        #expect(try JSONDecoder().decode(GatewayConfiguration.self, from: Data("{}".utf8)).piper_directory == nil)
+    }
+
     @Test func modelsAreListedForSpeechAndAllOnly() async throws {
         struct List: Decodable {
             struct Model: Decodable {

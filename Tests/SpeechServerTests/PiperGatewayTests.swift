@@ -40,8 +40,8 @@ struct ModelList: Decodable {
 }
 
 @Suite struct ModelAliasGatewayTests {
-    /// Without Piper's parts the gateway is built from the other engines: this is what a build
-    /// without .piper/ serves.
+    /// Without Piper's parts the gateway is built from the other engines: this is what a server
+    /// that finds no Piper installation serves.
     @Test func withoutPiperItIsNotListedAndOpenAINamesGoToFlite() async throws {
         let test = try await TestGateway.make()
         let engines = test.gateway.engines.filter { $0.model.id != "local/piper" }
