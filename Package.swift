@@ -1,22 +1,7 @@
 // swift-tools-version:6.2
-import Foundation
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-
-// Piper (local/piper) runs on sherpa-onnx's C API from PyPI, which `scripts/install-piper` puts in
-// .piper/. Without it the package builds as before and BuiltinEngines leaves PiperEngine out.
-let packageDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-let sherpaDirectory = packageDirectory + "/.piper/sherpa_onnx"
-let hasPiper = FileManager.default.fileExists(atPath: sherpaDirectory + "/include/sherpa-onnx/c-api/c-api.h")
-let piperTargets: [Target] =
-    hasPiper ? [.systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx")] : []
-let piperDependencies: [Target.Dependency] = hasPiper ? ["CSherpaOnnx"] : []
-let piperSettings: [SwiftSetting] = hasPiper ? [.define("PIPER")] : []
-let piperLinking: [LinkerSetting] =
-    hasPiper
-    ? [.unsafeFlags(["-L\(sherpaDirectory)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(sherpaDirectory)/lib"])]
-    : []
 
 let package = Package(
     name: "SpeechRouter",
@@ -43,7 +28,9 @@ let package = Package(
         .systemLibrary(name: "CLame", path: "Sources/CLame", pkgConfig: "lame"),
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
-    ] + piperTargets + [
+        // sherpa-onnx's C API, for local/piper: declarations only. The library is not linked but
+        // opened at run time from wherever scripts/install-piper put it (PiperInstallation).
+        .systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx"),
 
         .target(name: "SpeechCore", swiftSettings: strict),
         .target(
@@ -53,13 +40,13 @@ let package = Package(
         .target(
             name: "BuiltinEngines",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG",
+                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG", "CSherpaOnnx",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ] + piperDependencies,
-            swiftSettings: strict + piperSettings,
-            linkerSettings: piperLinking),
+            ],
+            swiftSettings: strict),
         .target(
             name: "Accounts",
             dependencies: [
@@ -117,7 +104,7 @@ let package = Package(
             name: "AudioPipelineTests", dependencies: ["AudioPipeline"], swiftSettings: strict),
         .testTarget(
             name: "BuiltinEnginesTests", dependencies: ["BuiltinEngines", "AudioPipeline"],
-            swiftSettings: strict + piperSettings),
+            swiftSettings: strict),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
@@ -134,7 +121,7 @@ let package = Package(
                 "SpeechServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: strict + piperSettings),
+            swiftSettings: strict),
         .testTarget(
             name: "SpeechRouterClientTests",
             dependencies: [

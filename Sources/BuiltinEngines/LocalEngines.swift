@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -13,24 +14,33 @@ public struct LocalEngines: Service {
     /// Starts every built-in engine. Flite's pieces run on a pool with one thread per core;
     /// eSpeak NG gets a thread of its own, for the life of the process (its C state is
     /// process-global, so one engine serves every caller in the process). Piper joins them when
-    /// it was compiled in and its parts are installed (`piper`, found by
-    /// `PiperInstallation.locate()` by default); it phonemizes with the same eSpeak NG engine.
-    public static func start(piper: PiperInstallation? = .locate()) async throws -> LocalEngines {
+    /// its parts are installed (`piper`, found by `PiperInstallation.locate()` by default) and
+    /// load, with a pool of its own; it phonemizes with the same eSpeak NG engine. Without
+    /// Piper, `logger` gets one warning saying why.
+    public static func start(
+        piper: PiperInstallation? = .locate(), logger: Logger = Logger(label: "speechrouter.engines")
+    ) async throws -> LocalEngines {
         let cores = System.coreCount
         let threads = NIOThreadPool(numberOfThreads: cores)
         threads.start()
         let flite = FliteEngine(threads: threads, parallelism: cores)
         let espeak = try await EspeakEngine.start()
         var engines: [any SpeechEngine] = [flite, espeak]
-        #if PIPER
+        var pools = [threads]
         if let piper {
-            let voice = try PiperVoice(modelPath: piper.modelPath)
-            engines.append(
-                try await PiperEngine.start(
-                    voice: voice, preparedDirectory: piper.preparedDirectory, espeak: espeak, parallelism: cores))
+            do {
+                let engine = try await PiperEngine.start(installation: piper, espeak: espeak, parallelism: cores)
+                engines.append(engine)
+                pools.append(engine.threads)
+            } catch {
+                logger.warning(
+                    "local/piper is not served: its installation in \(piper.directory) did not load: \(error)")
+            }
+        } else {
+            let hint = "scripts/install-piper makes .piper/; SPEECHROUTER_PIPER_DIR or piper_directory names another"
+            logger.warning("local/piper is not served: no complete Piper installation found (\(hint))")
         }
-        #endif
-        return LocalEngines(engines: engines, threads: [threads])
+        return LocalEngines(engines: engines, threads: pools)
     }
 
     public func run() async throws {

@@ -1,76 +1,82 @@
-#if PIPER
-    import Foundation
-    import NIOPosix
-    import SpeechCore
+import Foundation
+import NIOPosix
+import SpeechCore
 
-    /// `local/piper`: a Piper neural voice (VITS, en_US joe), run offline by sherpa-onnx.
-    ///
-    /// sherpa-onnx no longer phonemizes, so the text goes through eSpeak NG first (`PiperPhonemizer`,
-    /// on eSpeak NG's own thread), then the phonemes through the model on this engine's pool. One
-    /// model is loaded and shared by all threads (see `SherpaTts` for why that is safe); each
-    /// synthesis runs ONNX Runtime on one thread, and pieces run side by side, one per core.
-    ///
-    /// Measured for one 12-word sentence (4 s of speech) on the 2-core machine, under other load:
-    /// one ONNX thread 0.79-0.91 s, two threads 1.25-1.74 s; two sentences at once took 2.1-2.6 s
-    /// with one thread each and 2.8-3.1 s with two each (idle, one sentence: 0.60 s on one
-    /// thread, 0.37 s on two). One thread per piece and two pieces at a time gives the most
-    /// speech per second and lets two requests progress side by side, so `num_threads` is 1 and
-    /// `parallelism` the core count.
-    public final class PiperEngine: SpeechEngine {
-        public let model: SpeechModel
-        public let parallelism: Int
-        private let tts: SherpaTts
-        private let phonemizer: PiperPhonemizer
-        private let threads: NIOThreadPool
+/// `local/piper`: a Piper neural voice (VITS, en_US joe), run offline by sherpa-onnx.
+///
+/// sherpa-onnx no longer phonemizes, so the text goes through eSpeak NG first (`PiperPhonemizer`,
+/// on eSpeak NG's own thread), then the phonemes through the model on this engine's pool. One
+/// model is loaded and shared by all threads (see `SherpaTts` for why that is safe); each
+/// synthesis runs ONNX Runtime on one thread, and pieces run side by side, one per core.
+///
+/// Measured for one 12-word sentence (4 s of speech) on the 2-core machine, under other load:
+/// one ONNX thread 0.79-0.91 s, two threads 1.25-1.74 s; two sentences at once took 2.1-2.6 s
+/// with one thread each and 2.8-3.1 s with two each (idle, one sentence: 0.60 s on one
+/// thread, 0.37 s on two). One thread per piece and two pieces at a time gives the most
+/// speech per second and lets two requests progress side by side, so `num_threads` is 1 and
+/// `parallelism` the core count.
+public final class PiperEngine: SpeechEngine {
+    public let model: SpeechModel
+    public let parallelism: Int
+    private let tts: SherpaTts
+    private let phonemizer: PiperPhonemizer
+    let threads: NIOThreadPool
 
-        static let nativeVoice = "joe"
+    static let nativeVoice = "joe"
 
-        /// Loads `voice` (preparing sherpa-onnx's copy of it in `preparedDirectory` once) on a pool
-        /// of its own with `parallelism` threads, and speaks one word so the first request does not
-        /// pay ONNX Runtime's first-run cost.
-        public static func start(
-            voice: PiperVoice, preparedDirectory: String, espeak: EspeakEngine, parallelism: Int
-        ) async throws -> PiperEngine {
-            let threads = NIOThreadPool(numberOfThreads: parallelism)
-            threads.start()
+    /// Loads sherpa-onnx and the voice from `installation` (preparing sherpa-onnx's copy of the
+    /// voice once) on a pool of its own with `parallelism` threads, and speaks one word so the
+    /// first request does not pay ONNX Runtime's first-run cost. Throws, with the pool shut
+    /// down again, when any part is missing or does not load.
+    public static func start(
+        installation: PiperInstallation, espeak: EspeakEngine, parallelism: Int
+    ) async throws -> PiperEngine {
+        let threads = NIOThreadPool(numberOfThreads: parallelism)
+        threads.start()
+        do {
+            let voice = try PiperVoice(modelPath: installation.modelPath)
             let tts = try await threads.runIfActive {
-                let (model, tokens) = try voice.prepareForSherpa(in: preparedDirectory)
-                return try SherpaTts(voice: voice, model: model, tokens: tokens, onnxThreads: 1)
+                let sherpa = try SherpaOnnxLibrary(path: installation.libraryPath)
+                let (model, tokens) = try voice.prepareForSherpa(in: installation.preparedDirectory)
+                return try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1)
             }
             let engine = PiperEngine(
                 tts: tts, phonemizer: PiperPhonemizer(espeak: espeak, voice: voice), threads: threads,
                 parallelism: parallelism)
             _ = try await engine.synthesize("Hi.", voice: nativeVoice, speed: 1)
             return engine
+        } catch {
+            try? await threads.shutdownGracefully()
+            throw error
         }
+    }
 
-        private init(tts: SherpaTts, phonemizer: PiperPhonemizer, threads: NIOThreadPool, parallelism: Int) {
-            self.tts = tts
-            self.phonemizer = phonemizer
-            self.threads = threads
-            self.parallelism = parallelism
-            self.model = SpeechModel(
-                id: "local/piper", name: "Local: Piper (joe)",
-                description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
-                    + "VITS via sherpa-onnx). Every voice name speaks with the one voice, joe.",
-                created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
-                voices: [Self.nativeVoice] + openAIVoiceNames, defaultVoice: Self.nativeVoice, supportsSpeed: true)
-        }
+    private init(tts: SherpaTts, phonemizer: PiperPhonemizer, threads: NIOThreadPool, parallelism: Int) {
+        self.tts = tts
+        self.phonemizer = phonemizer
+        self.threads = threads
+        self.parallelism = parallelism
+        self.model = SpeechModel(
+            id: "local/piper", name: "Local: Piper (joe)",
+            description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
+                + "VITS via sherpa-onnx). Every voice name speaks with the one voice, joe.",
+            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
+            voices: [Self.nativeVoice] + openAIVoiceNames, defaultVoice: Self.nativeVoice, supportsSpeed: true)
+    }
 
-        /// Synthesis time follows the audio's length (about 0.15-0.2 s per second of speech on one
+    /// Synthesis time follows the audio's length (about 0.15-0.2 s per second of speech on one
     /// thread; eSpeak NG's phonemes for all 2,000 characters of the benchmark text take 8 ms), so
     /// the first audio waits for the whole first piece. "The lighthouse on the northern cape" (35
     /// characters, 1.8 s of speech) took 0.35 s; with the comma clause after it (54 characters,
     /// 4.5 s), 0.8 s. 40 characters keeps the first byte well under 0.7 s.
     public var firstPieceLength: Int { 40 }
 
-        public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
-            let sentences = try await phonemizer.sentences(in: text)
-            guard !sentences.isEmpty else { return PCMAudio(samples: [], sampleRate: tts.sampleRate) }
-            let samples = try await threads.runIfActive { [tts] in
-                try tts.generate(sentences: sentences, speed: Float(speed))
-            }
-            return PCMAudio(samples: samples, sampleRate: tts.sampleRate)
+    public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+        let sentences = try await phonemizer.sentences(in: text)
+        guard !sentences.isEmpty else { return PCMAudio(samples: [], sampleRate: tts.sampleRate) }
+        let samples = try await threads.runIfActive { [tts] in
+            try tts.generate(sentences: sentences, speed: Float(speed))
         }
+        return PCMAudio(samples: samples, sampleRate: tts.sampleRate)
     }
-#endif
+}

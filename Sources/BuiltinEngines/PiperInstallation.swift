@@ -19,15 +19,17 @@ public struct PiperInstallation: Sendable, Equatable {
         return [modelPath, modelPath + ".json", libraryPath].allSatisfy(manager.fileExists(atPath:))
     }
 
+    /// `configured` (the configuration file's `piper_directory`) when given, else
     /// `SPEECHROUTER_PIPER_DIR` when set; otherwise `.piper` in the working directory or in the
     /// nearest ancestor of the executable's directory that has one (the checkout the binary was
     /// built in). Nil when the directory found is incomplete or there is none.
     public static func locate(
+        configured: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         currentDirectory: String = FileManager.default.currentDirectoryPath,
         executablePath: String? = Bundle.main.executablePath
     ) -> PiperInstallation? {
-        if let explicit = environment["SPEECHROUTER_PIPER_DIR"], !explicit.isEmpty {
+        if let explicit = configured ?? environment["SPEECHROUTER_PIPER_DIR"], !explicit.isEmpty {
             let installation = PiperInstallation(directory: explicit)
             return installation.isComplete ? installation : nil
         }

@@ -60,6 +60,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public var models: [String: ModelOverride]
     public var rate_limit: RateLimitSetting?
     public var upstream_timeouts: Timeouts?
+    /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
+    /// `SPEECHROUTER_PIPER_DIR` and the default places.
+    public var piper_directory: String?
 
     public init(models: [String: ModelOverride] = [:], rate_limit: RateLimitSetting? = nil, upstream_timeouts: Timeouts? = nil) {
         self.models = models
@@ -72,9 +75,10 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         models = try container.decodeIfPresent([String: ModelOverride].self, forKey: .models) ?? [:]
         rate_limit = try container.decodeIfPresent(RateLimitSetting.self, forKey: .rate_limit)
         upstream_timeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstream_timeouts)
+        piper_directory = try container.decodeIfPresent(String.self, forKey: .piper_directory)
     }
 
-    private enum CodingKeys: String, CodingKey { case models, rate_limit, upstream_timeouts }
+    private enum CodingKeys: String, CodingKey { case models, rate_limit, upstream_timeouts, piper_directory }
 
     public static func load(path: String) throws -> GatewayConfiguration {
         let configuration = try JSONDecoder().decode(

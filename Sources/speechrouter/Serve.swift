@@ -34,7 +34,8 @@ struct Serve: AsyncParsableCommand {
         let instance = ProcessInfo.processInfo.environment["SPEECHROUTER_INSTANCE"]
             ?? "\(ProcessInfo.processInfo.hostName):\(port)"
         let store = try await data.storeService(instance: instance)
-        let engines = try await LocalEngines.start()
+        let engines = try await LocalEngines.start(
+            piper: .locate(configured: configuration.piper_directory), logger: logger)
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstream_timeouts?.connect_seconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstream_timeouts?.first_byte_seconds ?? 30) * 1000)))

@@ -85,14 +85,16 @@ class Server:
         assert response.status_code == 200, response.text
 
 
-def start_server(data_dir: Path, *, key: str | None = None, startup_timeout: float = 60) -> Server:
-    binary = binary_path()
+def start_server(data_dir: Path, *, key: str | None = None, startup_timeout: float = 60,
+                 binary: Path | None = None, env: dict[str, str] | None = None) -> Server:
+    """Runs `binary` (default: binary_path()) in `data_dir`, with `env` (default: this process's)."""
+    binary = binary or binary_path()
     assert binary.exists(), f"no speechrouter binary at {binary} (set SPEECHROUTER_BIN or build it)"
     data_dir.mkdir(parents=True, exist_ok=True)
     if key is None:
         created = subprocess.run(
             [str(binary), "keys", "create", "--name", "e2e", "--data-dir", str(data_dir)],
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60, env=env)
         assert created.returncode == 0, f"keys create failed: {created.stderr}"
         key = created.stdout.strip()
         assert key.startswith("sk-sr-v1-") and "\n" not in key, f"unexpected key output: {created.stdout!r}"
@@ -102,7 +104,7 @@ def start_server(data_dir: Path, *, key: str | None = None, startup_timeout: flo
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=data_dir)
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=data_dir, env=env)
     log.close()
     server = Server(f"http://127.0.0.1:{port}", key, data_dir, process, log_path)
 

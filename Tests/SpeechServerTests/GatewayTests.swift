@@ -54,12 +54,9 @@ func decodeError(_ response: TestResponse) throws -> ErrorBody.Inner {
     return body.error
 }
 
-/// The models the real engines serve: local/piper only where it was built and installed.
-#if PIPER
-let builtinModelIDs = ["local/espeak-ng", "local/flite", "local/piper"]
-#else
-let builtinModelIDs = ["local/espeak-ng", "local/flite"]
-#endif
+/// The models the real engines serve: local/piper only where it is installed.
+let builtinModelIDs =
+    ["local/espeak-ng", "local/flite"] + (PiperInstallation.locate() != nil ? ["local/piper"] : [])
 
 @Suite struct GatewayTests {
     @Test func speechStreamsPcmAndRecordsTheGeneration() async throws {
@@ -149,6 +146,13 @@ let builtinModelIDs = ["local/espeak-ng", "local/flite"]
                 #expect(try decodeError(r).message.contains("1048576 bytes"))
             }
         }
+    }
+
+    @Test func configurationNamesPipersDirectory() throws {
+        let json = #"{"piper_directory": "/opt/speechrouter/piper"}"#
+        let configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: Data(json.utf8))
+        #expect(configuration.piper_directory == "/opt/speechrouter/piper")
+        #expect(try JSONDecoder().decode(GatewayConfiguration.self, from: Data("{}".utf8)).piper_directory == nil)
     }
 
     @Test func modelsAreListedForSpeechAndAllOnly() async throws {

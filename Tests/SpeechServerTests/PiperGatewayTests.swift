@@ -1,3 +1,4 @@
+import BuiltinEngines
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -39,8 +40,8 @@ struct ModelList: Decodable {
 }
 
 @Suite struct ModelAliasGatewayTests {
-    /// Without Piper's parts the gateway is built from the other engines: this is what a build
-    /// without .piper/ serves.
+    /// Without Piper's parts the gateway is built from the other engines: this is what a server
+    /// that finds no Piper installation serves.
     @Test func withoutPiperItIsNotListedAndOpenAINamesGoToFlite() async throws {
         let test = try await TestGateway.make()
         let engines = test.gateway.engines.filter { $0.model.id != "local/piper" }
@@ -73,76 +74,75 @@ struct ModelList: Decodable {
     }
 }
 
-#if PIPER
-    @Suite struct PiperGatewayTests {
-        let text = "Piper speaks with a natural voice. It runs offline, on this machine, with no key."
+@Suite(.enabled(if: PiperInstallation.locate() != nil, "Piper is not installed (scripts/install-piper)"))
+struct PiperGatewayTests {
+    let text = "Piper speaks with a natural voice. It runs offline, on this machine, with no key."
 
-        @Test(arguments: ["pcm", "mp3", "wav"])
-        func piperSpeaksThroughTheRouter(format: String) async throws {
-            let test = try await TestGateway.make()
-            try await test.run { client in
-                let body = #"{"model":"local/piper","input":"\#(text)","response_format":"\#(format)"}"#
+    @Test(arguments: ["pcm", "mp3", "wav"])
+    func piperSpeaksThroughTheRouter(format: String) async throws {
+        let test = try await TestGateway.make()
+        try await test.run { client in
+            let body = #"{"model":"local/piper","input":"\#(text)","response_format":"\#(format)"}"#
+            let id = try await client.execute(
+                uri: "/api/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == .ok)
+                let samples = try decodeWithFFmpeg(response.body, format: format)
+                let seconds = Double(samples.count) / 24_000
+                #expect((3.5...10).contains(seconds), "\(format): \(seconds) s")
+                #expect(rootMeanSquare(samples) > 500, "\(format) is not silent")
+                return try #require(response.headers[.generationID])
+            }
+            let record = try #require(try await test.store.generation(id: id))
+            #expect(record.status == .completed)
+            #expect(record.model == "local/piper" && record.voice == "joe")
+        }
+    }
+
+    @Test func openAIModelNamesGoToPiperAndTheRecordNamesIt() async throws {
+        let test = try await TestGateway.make()
+        try await test.run { client in
+            try await client.execute(uri: "/api/v1/models?output_modalities=speech", method: .get) { response in
+                let list = try JSONDecoder().decode(ModelList.self, from: Data(buffer: response.body))
+                #expect(list.data.map(\.id) == ["local/espeak-ng", "local/flite", "local/piper"])
+                #expect(list.data[2].description.hasSuffix("Also answers to gpt-4o-mini-tts, tts-1, tts-1-hd."))
+                #expect(!list.data[1].description.contains("Also answers"))
+            }
+            for name in ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"] {
+                let body = #"{"model":"\#(name)","input":"Hello.","voice":"nova","response_format":"mp3"}"#
                 let id = try await client.execute(
-                    uri: "/api/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
+                    uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
                 ) { response in
                     #expect(response.status == .ok)
-                    let samples = try decodeWithFFmpeg(response.body, format: format)
-                    let seconds = Double(samples.count) / 24_000
-                    #expect((3.5...10).contains(seconds), "\(format): \(seconds) s")
-                    #expect(rootMeanSquare(samples) > 500, "\(format) is not silent")
                     return try #require(response.headers[.generationID])
                 }
                 let record = try #require(try await test.store.generation(id: id))
-                #expect(record.status == .completed)
-                #expect(record.model == "local/piper" && record.voice == "joe")
+                #expect(record.model == "local/piper" && record.voice == "nova")
             }
         }
+    }
 
-        @Test func openAIModelNamesGoToPiperAndTheRecordNamesIt() async throws {
-            let test = try await TestGateway.make()
-            try await test.run { client in
-                try await client.execute(uri: "/api/v1/models?output_modalities=speech", method: .get) { response in
-                    let list = try JSONDecoder().decode(ModelList.self, from: Data(buffer: response.body))
-                    #expect(list.data.map(\.id) == ["local/espeak-ng", "local/flite", "local/piper"])
-                    #expect(list.data[2].description.hasSuffix("Also answers to gpt-4o-mini-tts, tts-1, tts-1-hd."))
-                    #expect(!list.data[1].description.contains("Also answers"))
-                }
-                for name in ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"] {
-                    let body = #"{"model":"\#(name)","input":"Hello.","voice":"nova","response_format":"mp3"}"#
-                    let id = try await client.execute(
-                        uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
-                    ) { response in
-                        #expect(response.status == .ok)
-                        return try #require(response.headers[.generationID])
-                    }
-                    let record = try #require(try await test.store.generation(id: id))
-                    #expect(record.model == "local/piper" && record.voice == "nova")
-                }
+    @Test func oddInputIsSpokenAroundOrRejectedClearly() async throws {
+        let test = try await TestGateway.make()
+        try await test.run { client in
+            let spoken =
+                #"{"model":"local/piper","input":"Hello 😀 there\u0007\u0000, \u200b日本語 and Привет. The end!"}"#
+            try await client.execute(
+                uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: spoken)
+            ) { (response: TestResponse) throws in
+                #expect(response.status == .ok)
+                #expect(rootMeanSquare(try decodeWithFFmpeg(response.body, format: "pcm")) > 500)
             }
-        }
-
-        @Test func oddInputIsSpokenAroundOrRejectedClearly() async throws {
-            let test = try await TestGateway.make()
-            try await test.run { client in
-                let spoken =
-                    #"{"model":"local/piper","input":"Hello 😀 there\u0007\u0000, \u200b日本語 and Привет. The end!"}"#
+            // Javanese script has letters, but eSpeak NG has no phonemes for them: every piece is empty.
+            for input in ["!!! ???", "😀🎉🚀", #"\u0000\u0001 … \u200b"#, "ꦲꦤꦕ. ꦲꦤ!"] {
+                let body = #"{"model":"local/piper","input":"\#(input)"}"#
                 try await client.execute(
-                    uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: spoken)
+                    uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
                 ) { (response: TestResponse) throws in
-                    #expect(response.status == .ok)
-                    #expect(rootMeanSquare(try decodeWithFFmpeg(response.body, format: "pcm")) > 500)
-                }
-                // Javanese script has letters, but eSpeak NG has no phonemes for them: every piece is empty.
-                for input in ["!!! ???", "😀🎉🚀", #"\u0000\u0001 … \u200b"#, "ꦲꦤꦕ. ꦲꦤ!"] {
-                    let body = #"{"model":"local/piper","input":"\#(input)"}"#
-                    try await client.execute(
-                        uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
-                    ) { (response: TestResponse) throws in
-                        #expect(response.status == .badRequest, "\(input)")
-                        #expect(try decodeError(response).message == "Input has nothing local/piper can speak")
-                    }
+                    #expect(response.status == .badRequest, "\(input)")
+                    #expect(try decodeError(response).message == "Input has nothing local/piper can speak")
                 }
             }
         }
     }
-#endif
+}
