@@ -20,14 +20,14 @@ public struct ElevenLabsProvider: SpeechProvider {
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
-        var body = request.options.mapValues(\.foundation)
-        body["text"] = request.input
-        body["model_id"] = request.model
-        if let speed = request.speed {
-            var settings = body["voice_settings"] as? [String: Any] ?? [:]
-            settings["speed"] = speed
-            body["voice_settings"] = settings
+        // A speed joins the options' own `voice_settings`; without one those pass through untouched.
+        let settings = request.speed.map { speed in
+            var options: [String: JSONValue] = [:]
+            if case .object(let fields)? = request.options["voice_settings"] { options = fields }
+            return MergedBody(VoiceSettings(speed: speed), options: options)
         }
+        let body = MergedBody(
+            StreamBody(text: request.input, modelID: request.model, voiceSettings: settings), options: request.options)
         let voice = request.voice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? request.voice
         let output = request.format == .mp3 ? "mp3_24000_48" : "pcm_24000"
         let http = try HTTPClientRequest.json(
@@ -37,5 +37,24 @@ public struct ElevenLabsProvider: SpeechProvider {
         return try await client.send(http, provider: name, secret: apiKey) { _ in
             format == .mp3 ? Mp3Passthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
         }
+    }
+}
+
+extension ElevenLabsProvider {
+    /// The body of `POST /v1/text-to-speech/{voice_id}/stream`.
+    struct StreamBody: Encodable, Sendable {
+        var text: String
+        var modelID: String
+        var voiceSettings: MergedBody<VoiceSettings>?
+
+        enum CodingKeys: String, CodingKey {
+            case text
+            case modelID = "model_id"
+            case voiceSettings = "voice_settings"
+        }
+    }
+
+    struct VoiceSettings: Encodable, Sendable {
+        var speed: Double
     }
 }

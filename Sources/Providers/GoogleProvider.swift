@@ -21,19 +21,38 @@ public struct GoogleProvider: SpeechProvider {
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         let language = request.voice.split(separator: "-").prefix(2).joined(separator: "-")
-        var audioConfig: [String: Any] = [
-            "audioEncoding": request.format == .mp3 ? "MP3" : "LINEAR16", "sampleRateHertz": 24_000,
-        ]
-        if let speed = request.speed { audioConfig["speakingRate"] = speed }
-        var body = request.options.mapValues(\.foundation)
-        body["input"] = ["text": request.input]
-        body["voice"] = ["languageCode": language, "name": request.voice]
-        body["audioConfig"] = audioConfig
+        let body = SynthesizeBody(
+            input: .init(text: request.input), voice: .init(languageCode: language, name: request.voice),
+            audioConfig: .init(audioEncoding: request.format == .mp3 ? "MP3" : "LINEAR16", speakingRate: request.speed))
         let http = try HTTPClientRequest.json(
-            url: baseURL + "/v1/text:synthesize", body: body, headers: [("X-Goog-Api-Key", apiKey)])
+            url: baseURL + "/v1/text:synthesize", body: MergedBody(body, options: request.options), headers: [("X-Goog-Api-Key", apiKey)])
         let format = request.format
         return try await client.send(http, provider: name, secret: apiKey) { _ in
             Base64JSONDecoder(path: ["audioContent"], format: format, pcm: .wav)
         }
+    }
+}
+
+extension GoogleProvider {
+    /// The body of `POST /v1/text:synthesize`; its three fields replace any options of the same names.
+    struct SynthesizeBody: Encodable, Sendable {
+        struct Input: Encodable, Sendable {
+            var text: String
+        }
+
+        struct Voice: Encodable, Sendable {
+            var languageCode: String
+            var name: String
+        }
+
+        struct AudioConfig: Encodable, Sendable {
+            var audioEncoding: String
+            var sampleRateHertz = 24_000
+            var speakingRate: Double?
+        }
+
+        var input: Input
+        var voice: Voice
+        var audioConfig: AudioConfig
     }
 }

@@ -20,14 +20,10 @@ public struct MistralProvider: SpeechProvider {
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
-        var body = request.options.mapValues(\.foundation)
-        body["model"] = request.model
-        body["input"] = request.input
-        body["voice_id"] = request.voice
-        body["response_format"] = request.format.rawValue
-        body["stream"] = true
+        let body = SpeechBody(
+            model: request.model, input: request.input, voiceID: request.voice, responseFormat: request.format.rawValue)
         let http = try HTTPClientRequest.json(
-            url: baseURL + "/v1/audio/speech", body: body,
+            url: baseURL + "/v1/audio/speech", body: MergedBody(body, options: request.options),
             headers: [("Authorization", "Bearer \(apiKey)"), ("Accept", "text/event-stream")])
         let format = request.format
         return try await client.send(http, provider: name, secret: apiKey) { response in
@@ -37,6 +33,23 @@ public struct MistralProvider: SpeechProvider {
             }
             return SSEAudioDecoder(
                 delta: "speech.audio.delta", done: "speech.audio.done", field: "audio_data", format: format, pcm: pcm)
+        }
+    }
+}
+
+extension MistralProvider {
+    /// The body of `POST /v1/audio/speech`, always asking for the SSE stream.
+    struct SpeechBody: Encodable, Sendable {
+        var model: String
+        var input: String
+        var voiceID: String
+        var responseFormat: String
+        var stream = true
+
+        enum CodingKeys: String, CodingKey {
+            case model, input, stream
+            case voiceID = "voice_id"
+            case responseFormat = "response_format"
         }
     }
 }

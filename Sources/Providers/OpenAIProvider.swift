@@ -22,15 +22,12 @@ public struct OpenAIProvider: SpeechProvider {
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
-        var body = request.options.mapValues(\.foundation)
-        body["model"] = request.model
-        body["input"] = request.input
-        body["voice"] = request.voice
-        body["response_format"] = request.format.rawValue
-        if let speed = request.speed { body["speed"] = speed }
-        if let instructions = request.instructions, body["instructions"] == nil { body["instructions"] = instructions }
+        // The options' own `instructions` win over the request's.
+        let body = SpeechBody(
+            model: request.model, input: request.input, voice: request.voice, responseFormat: request.format.rawValue,
+            speed: request.speed, instructions: request.options["instructions"] == nil ? request.instructions : nil)
         let http = try HTTPClientRequest.json(
-            url: baseURL + "/audio/speech", body: body,
+            url: baseURL + "/audio/speech", body: MergedBody(body, options: request.options),
             headers: [("Authorization", "Bearer \(apiKey)"), ("Accept", "application/octet-stream")])
         let format = request.format
         return try await client.send(http, provider: name, secret: apiKey) { response in
@@ -52,16 +49,19 @@ func pcmRate(contentType: String?) -> Int {
     return 24_000
 }
 
-extension JSONValue {
-    /// The value as JSONSerialization expects it.
-    var foundation: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let value): value
-        case .number(let value): value
-        case .string(let value): value
-        case .array(let values): values.map(\.foundation)
-        case .object(let fields): fields.mapValues(\.foundation)
+extension OpenAIProvider {
+    /// The body of `POST /audio/speech`.
+    struct SpeechBody: Encodable, Sendable {
+        var model: String
+        var input: String
+        var voice: String
+        var responseFormat: String
+        var speed: Double?
+        var instructions: String?
+
+        enum CodingKeys: String, CodingKey {
+            case model, input, voice, speed, instructions
+            case responseFormat = "response_format"
         }
     }
 }

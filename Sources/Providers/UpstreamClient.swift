@@ -53,13 +53,20 @@ public final class UpstreamClient: Service, Sendable {
 }
 
 extension HTTPClientRequest {
-    static func json(url: String, body: [String: Any], headers: [(String, String)]) throws -> HTTPClientRequest {
+    /// Sorted keys, `/` escaped: the bytes JSONSerialization wrote before the bodies were typed.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func json(url: String, body: some Encodable, headers: [(String, String)]) throws -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "SpeechRouter/1")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
+        request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
         return request
     }
 }

@@ -2,7 +2,6 @@ import Accounts
 import Providers
 import Foundation
 import Hummingbird
-import NIOCore
 import SpeechCore
 
 /// An error as the client receives it: OpenRouter's `{"error":{"code","message","metadata"}}`
@@ -23,17 +22,25 @@ public struct APIError: Error, Sendable, Equatable {
         self.headers = headers
     }
 
+    /// OpenRouter's error object, the body of every error response.
+    struct Body: Encodable {
+        struct Detail: Encodable {
+            var code: Int
+            var message: String
+            var metadata: [String: JSONValue]
+        }
+
+        var error: Detail
+    }
+
     func response() -> Response {
-        let body = JSONValue.object([
-            "error": .object([
-                "code": .number(Double(status.code)),
-                "message": .string(message),
-                "metadata": .object(metadata),
-            ])
-        ])
-        var headers = self.headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: body.encodedBuffer()))
+        let body = Body(error: .init(code: status.code, message: message, metadata: metadata))
+        do {
+            return try JSONResponseEncoder.response(body, status: status, headers: headers)
+        } catch {
+            // Only a non-finite number in the metadata fails to encode; the status still stands.
+            return Response(status: status, headers: headers)
+        }
     }
 }
 
@@ -131,15 +138,5 @@ extension APIError {
         case .unavailable, .unreachable, .malformed:
             self.init(.badGateway, "Provider returned error: \(error.message)", type: "provider_unavailable", metadata: metadata)
         }
-    }
-}
-
-extension JSONValue {
-    func encodedBuffer() -> ByteBuffer {
-        // Encoding a JSONValue cannot fail: every case maps to a JSON value.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return ByteBuffer(bytes: data)
     }
 }

@@ -8,35 +8,19 @@ struct AccountRoutes: Sendable {
     let store: AccountStore
     let defaultRateLimit: RateLimit?
 
-    func currentKey(_ request: Request, context: SpeechContext) async throws -> Response {
+    func currentKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<CurrentKeyInfo> {
         let key = try context.requireKey()
-        let now = Date()
-        var data = try await json(for: key, now: now)
-        data["is_free_tier"] = .bool(false)
-        data["is_provisioning_key"] = .bool(false)
-        data["include_byok_in_limit"] = .bool(false)
-        data["creator_user_id"] = .null
-        for period in ["", "_daily", "_weekly", "_monthly"] { data["byok_usage" + period] = .number(0) }
-        let limit = key.rateLimit ?? defaultRateLimit
-        data["rate_limit"] = .object([
-            "requests": .number(Double(limit?.requests ?? -1)),
-            "interval": .string(limit.map { AuthMiddleware.seconds($0.interval).replacingOccurrences(of: " ", with: "") } ?? "-1"),
-        ])
-        return jsonResponse(.object(["data": .object(data)]))
+        let info = try await info(for: key, now: Date())
+        return DataEnvelope(data: CurrentKeyInfo(info, rateLimit: key.rateLimit ?? defaultRateLimit))
     }
 
-    func credits(_ request: Request, context: SpeechContext) async throws -> Response {
+    func credits(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<Credits> {
         try context.requireManagementKey()
         let (total, usage) = try await store.credits()
-        return jsonResponse(.object([
-            "data": .object([
-                "total_credits": total.map { .number($0.usd) } ?? .null,
-                "total_usage": .number(usage.usd),
-            ])
-        ]))
+        return DataEnvelope(data: Credits(totalCredits: total?.usd, totalUsage: usage.usd))
     }
 
-    func generation(_ request: Request, context: SpeechContext) async throws -> Response {
+    func generation(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<GenerationInfo> {
         let key = try context.requireKey()
         guard let id = request.uri.queryParameters.get("id"), !id.isEmpty else {
             throw SpeechError.missingField("id")
@@ -45,46 +29,20 @@ struct AccountRoutes: Sendable {
         guard let record = try await store.generation(id: id), record.keyHash == key.hash else {
             throw APIError(.notFound, "Generation not found", type: "not_found")
         }
-        let milliseconds = { (end: Date?) -> JSONValue in
-            end.map { .number(($0.timeIntervalSince(record.startedAt) * 1000).rounded()) } ?? .null
-        }
-        let finishReason: JSONValue =
-            switch record.status {
-            case .completed: .string("stop")
-            case .cancelled: .string("cancelled")
-            case .failed: .string("error")
-            case .running: .null
-            }
-        return jsonResponse(.object([
-            "data": .object([
-                "id": .string(record.id), "upstream_id": .null, "model": .string(record.model),
-                "provider_name": .string(record.provider), "api_type": .string("tts"),
-                "created_at": .string(ISO8601DateFormatter().string(from: record.startedAt)),
-                "total_cost": .number(record.cost.usd), "usage": .number(record.cost.usd),
-                "cache_discount": .null, "upstream_inference_cost": .null,
-                "tokens_prompt": .number(Double(record.characters)), "tokens_completion": .number(0),
-                "native_tokens_prompt": .number(Double(record.spokenCharacters)), "native_tokens_completion": .number(0),
-                "streamed": .bool(true), "cancelled": .bool(record.status == .cancelled),
-                "status": .string(record.status.rawValue),
-                "latency": milliseconds(record.firstByteAt), "generation_time": milliseconds(record.finishedAt),
-                "moderation_latency": .null, "finish_reason": finishReason, "native_finish_reason": finishReason,
-                "voice": .string(record.voice), "response_format": .string(record.format),
-                "origin": .string(""), "is_byok": .bool(false), "app_id": .null, "external_user": .null,
-            ])
-        ]))
+        return DataEnvelope(data: GenerationInfo(record))
     }
 
     // MARK: Management keys API
 
-    func listKeys(_ request: Request, context: SpeechContext) async throws -> Response {
+    func listKeys(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<[KeyInfo]> {
         try context.requireManagementKey()
         let now = Date()
-        var keys: [JSONValue] = []
-        for key in try await store.listKeys() { keys.append(.object(try await json(for: key, now: now))) }
-        return jsonResponse(.object(["data": .array(keys)]))
+        var keys: [KeyInfo] = []
+        for key in try await store.listKeys() { keys.append(try await info(for: key, now: now)) }
+        return DataEnvelope(data: keys)
     }
 
-    func createKey(_ request: Request, context: SpeechContext) async throws -> Response {
+    func createKey(_ request: Request, context: SpeechContext) async throws -> EditedResponse<CreatedKey> {
         try context.requireManagementKey()
         let body = try await KeyBody.parse(request)
         guard case .string(let name)? = body["name"], !name.isEmpty else {
@@ -94,18 +52,17 @@ struct AccountRoutes: Sendable {
             name: name, limit: try KeyBody.limit(body) ?? nil, limitReset: try KeyBody.limitReset(body) ?? nil,
             expiresAt: try KeyBody.expiresAt(body), isManagement: false)
         let (key, secret) = try await store.createKey(settings)
-        return jsonResponse(
-            .object(["data": .object(try await json(for: key, now: Date())), "key": .string(secret.value)]),
-            status: .created)
+        return EditedResponse(
+            status: .created, response: CreatedKey(data: try await info(for: key, now: Date()), key: secret.value))
     }
 
-    func showKey(_ request: Request, context: SpeechContext) async throws -> Response {
+    func showKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<KeyInfo> {
         try context.requireManagementKey()
         let key = try await requireKey(hash: context.parameters.require("hash"))
-        return jsonResponse(.object(["data": .object(try await json(for: key, now: Date()))]))
+        return DataEnvelope(data: try await info(for: key, now: Date()))
     }
 
-    func updateKey(_ request: Request, context: SpeechContext) async throws -> Response {
+    func updateKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<KeyInfo> {
         try context.requireManagementKey()
         let hash = try context.parameters.require("hash")
         let body = try await KeyBody.parse(request)
@@ -126,16 +83,16 @@ struct AccountRoutes: Sendable {
                 hash: hash, name: name, disabled: disabled, limit: try KeyBody.limit(body),
                 limitReset: try KeyBody.limitReset(body))
         else { throw APIError(.notFound, "Key \(hash) not found", type: "not_found") }
-        return jsonResponse(.object(["data": .object(try await json(for: key, now: Date()))]))
+        return DataEnvelope(data: try await info(for: key, now: Date()))
     }
 
-    func deleteKey(_ request: Request, context: SpeechContext) async throws -> Response {
+    func deleteKey(_ request: Request, context: SpeechContext) async throws -> KeyDeletion {
         try context.requireManagementKey()
         let hash = try context.parameters.require("hash")
         guard try await store.deleteKey(hash: hash) else {
             throw APIError(.notFound, "Key \(hash) not found", type: "not_found")
         }
-        return jsonResponse(.object(["deleted": .bool(true)]))
+        return KeyDeletion()
     }
 
     private func requireKey(hash: String) async throws -> APIKey {
@@ -145,23 +102,13 @@ struct AccountRoutes: Sendable {
         return key
     }
 
-    private func json(for key: APIKey, now: Date) async throws -> [String: JSONValue] {
-        let iso = ISO8601DateFormatter()
-        var usage: [String: JSONValue] = [:]
-        for (field, reset) in [("usage_daily", LimitReset.daily), ("usage_weekly", .weekly), ("usage_monthly", .monthly)] {
-            usage[field] = .number(try await store.usage(keyHash: key.hash, since: reset.periodStart(containing: now)).usd)
+    private func info(for key: APIKey, now: Date) async throws -> KeyInfo {
+        func usage(since reset: LimitReset) async throws -> Nanodollars {
+            try await store.usage(keyHash: key.hash, since: reset.periodStart(containing: now))
         }
-        return usage.merging([
-            "hash": .string(key.hash), "name": .string(key.name), "label": .string(key.label),
-            "disabled": .bool(key.disabled), "is_management_key": .bool(key.isManagement),
-            "limit": key.limit.map { .number($0.usd) } ?? .null,
-            "limit_remaining": key.limitRemaining.map { .number(max($0, .zero).usd) } ?? .null,
-            "limit_reset": key.limitReset.map { .string($0.rawValue) } ?? .null,
-            "usage": .number(key.usage.usd),
-            "created_at": .string(iso.string(from: key.createdAt)),
-            "updated_at": key.updatedAt.map { .string(iso.string(from: $0)) } ?? .null,
-            "expires_at": key.expiresAt.map { .string(iso.string(from: $0)) } ?? .null,
-        ]) { current, _ in current }
+        return KeyInfo(
+            key, usage: (daily: try await usage(since: .daily), weekly: try await usage(since: .weekly),
+                         monthly: try await usage(since: .monthly)))
     }
 }
 

@@ -57,7 +57,7 @@ public struct Gateway: Sendable {
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
 
-        router.get("/health") { _, _ in jsonResponse(.object(["status": .string("ok")])) }
+        router.get("/health") { _, _ in HealthStatus(status: "ok") }
         for base in ["/api/v1", "/v1"] {
             let group = router.group(RouterPath(base))
             group.get("models", use: models.list)
@@ -82,4 +82,9 @@ public struct Gateway: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "SpeechRouter"),
             logger: logger)
     }
+}
+
+/// `GET /health`.
+struct HealthStatus: ResponseEncodable, Sendable {
+    var status: String
 }

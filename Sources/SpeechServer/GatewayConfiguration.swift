@@ -3,35 +3,44 @@ import Foundation
 import Providers
 import SpeechCore
 
-/// The `--config` file (JSON): per-model overrides and the default rate limit.
+/// The `--config` file (JSON): per-model overrides, the default rate limit, upstream timeouts.
 ///
 ///     {"models": {"local/flite": {"price_per_character": "0.000001", "context_length": 4096}},
-///      "rate_limit": {"requests": 600, "interval_seconds": 60}}
+///      "rate_limit": {"requests": 600, "interval_seconds": 60},
+///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30}}
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Changes to a shipped model, or (with `endpoints` and `voices`) a model of its own.
     public struct ModelOverride: Sendable, Decodable, Equatable {
-        public var price_per_character: String?
-        public var context_length: Int?
+        public var pricePerCharacter: String?
+        public var contextLength: Int?
         public var endpoints: [Endpoint]?
         public var name: String?
         public var description: String?
         public var voices: [String]?
-        public var default_voice: String?
-        public var supports_speed: Bool?
+        public var defaultVoice: String?
+        public var supportsSpeed: Bool?
 
         public init(
-            price_per_character: String? = nil, context_length: Int? = nil, endpoints: [Endpoint]? = nil,
-            name: String? = nil, description: String? = nil, voices: [String]? = nil, default_voice: String? = nil,
-            supports_speed: Bool? = nil
+            pricePerCharacter: String? = nil, contextLength: Int? = nil, endpoints: [Endpoint]? = nil,
+            name: String? = nil, description: String? = nil, voices: [String]? = nil, defaultVoice: String? = nil,
+            supportsSpeed: Bool? = nil
         ) {
-            self.price_per_character = price_per_character
-            self.context_length = context_length
+            self.pricePerCharacter = pricePerCharacter
+            self.contextLength = contextLength
             self.endpoints = endpoints
             self.name = name
             self.description = description
             self.voices = voices
-            self.default_voice = default_voice
-            self.supports_speed = supports_speed
+            self.defaultVoice = defaultVoice
+            self.supportsSpeed = supportsSpeed
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case endpoints, name, description, voices
+            case pricePerCharacter = "price_per_character"
+            case contextLength = "context_length"
+            case defaultVoice = "default_voice"
+            case supportsSpeed = "supports_speed"
         }
     }
 
@@ -48,73 +57,125 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
 
     /// Upstream timeouts in seconds.
     public struct Timeouts: Sendable, Decodable, Equatable {
-        public var connect_seconds: Double?
-        public var first_byte_seconds: Double?
+        public var connectSeconds: Double?
+        public var firstByteSeconds: Double?
+
+        public init(connectSeconds: Double? = nil, firstByteSeconds: Double? = nil) {
+            self.connectSeconds = connectSeconds
+            self.firstByteSeconds = firstByteSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case connectSeconds = "connect_seconds"
+            case firstByteSeconds = "first_byte_seconds"
+        }
     }
 
     public struct RateLimitSetting: Sendable, Decodable, Equatable {
         public var requests: Int
-        public var interval_seconds: Double
+        public var intervalSeconds: Double
+
+        public init(requests: Int, intervalSeconds: Double) {
+            self.requests = requests
+            self.intervalSeconds = intervalSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case requests
+            case intervalSeconds = "interval_seconds"
+        }
     }
 
     public var models: [String: ModelOverride]
-    public var rate_limit: RateLimitSetting?
-    public var upstream_timeouts: Timeouts?
+    public var rateLimit: RateLimitSetting?
+    public var upstreamTimeouts: Timeouts?
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
-    public var piper_directory: String?
+    public var piperDirectory: String?
 
-    public init(models: [String: ModelOverride] = [:], rate_limit: RateLimitSetting? = nil, upstream_timeouts: Timeouts? = nil) {
+    public init(models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil) {
         self.models = models
-        self.rate_limit = rate_limit
-        self.upstream_timeouts = upstream_timeouts
+        self.rateLimit = rateLimit
+        self.upstreamTimeouts = upstreamTimeouts
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         models = try container.decodeIfPresent([String: ModelOverride].self, forKey: .models) ?? [:]
-        rate_limit = try container.decodeIfPresent(RateLimitSetting.self, forKey: .rate_limit)
-        upstream_timeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstream_timeouts)
-        piper_directory = try container.decodeIfPresent(String.self, forKey: .piper_directory)
+        rateLimit = try container.decodeIfPresent(RateLimitSetting.self, forKey: .rateLimit)
+        upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
+        piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
     }
 
-    private enum CodingKeys: String, CodingKey { case models, rate_limit, upstream_timeouts, piper_directory }
+    private enum CodingKeys: String, CodingKey {
+        case models
+        case rateLimit = "rate_limit"
+        case upstreamTimeouts = "upstream_timeouts"
+        case piperDirectory = "piper_directory"
+    }
 
     public static func load(path: String) throws -> GatewayConfiguration {
-        let configuration = try JSONDecoder().decode(
-            GatewayConfiguration.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        try parse(Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Decodes and validates a configuration file's contents; a value of the wrong type is
+    /// reported by its path in the file, like the range checks of `validate()`.
+    public static func parse(_ json: Data) throws -> GatewayConfiguration {
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: json)
+        } catch let error as DecodingError {
+            throw ConfigurationError(error)
+        }
         try configuration.validate()
         return configuration
     }
 
+    /// The longest upstream timeout accepted; a request's whole upstream exchange is cut at 15 minutes anyway.
+    public static let maximumTimeoutSeconds = 3_600.0
+
     public func validate() throws {
-        for (id, override) in models {
-            if let price = override.price_per_character, Nanodollars(usd: price) == nil {
-                throw ConfigurationError("models.\(id).price_per_character: \"\(price)\" is not a USD amount in whole billionths")
+        for (id, override) in models.sorted(by: { $0.key < $1.key }) {
+            if let price = override.pricePerCharacter, Nanodollars(usd: price) == nil {
+                throw ConfigurationError(
+                    "models.\(id).price_per_character: \"\(price)\" is not a USD amount in whole billionths")
             }
-            if let length = override.context_length, length <= 0 {
-                throw ConfigurationError("models.\(id).context_length must be positive")
+            if let length = override.contextLength, length < 1 {
+                throw ConfigurationError("models.\(id).context_length must be at least 1 character, not \(length)")
             }
         }
-        if let limit = rate_limit, limit.requests <= 0 || limit.interval_seconds <= 0 {
-            throw ConfigurationError("rate_limit.requests and rate_limit.interval_seconds must be positive")
+        if let limit = rateLimit {
+            if limit.requests < 1 {
+                throw ConfigurationError("rate_limit.requests must be at least 1, not \(limit.requests)")
+            }
+            if !(limit.intervalSeconds > 0) || !limit.intervalSeconds.isFinite {
+                throw ConfigurationError(
+                    "rate_limit.interval_seconds must be a positive number of seconds, not \(limit.intervalSeconds)")
+            }
+        }
+        let timeouts = [
+            ("connect_seconds", upstreamTimeouts?.connectSeconds), ("first_byte_seconds", upstreamTimeouts?.firstByteSeconds),
+        ]
+        for case let (name, seconds?) in timeouts where !(seconds > 0 && seconds <= Self.maximumTimeoutSeconds) {
+            throw ConfigurationError(
+                "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
         }
     }
 
     public var defaultRateLimit: RateLimit? {
-        rate_limit.map { RateLimit(requests: $0.requests, interval: $0.interval_seconds) }
+        rateLimit.map { RateLimit(requests: $0.requests, interval: $0.intervalSeconds) }
     }
 
     func apply(to model: SpeechModel) -> SpeechModel {
         guard let override = models[model.id] else { return model }
         var model = model
-        if let price = override.price_per_character { model.pricePerCharacter = price }
-        if let length = override.context_length { model.contextLength = length }
+        if let price = override.pricePerCharacter { model.pricePerCharacter = price }
+        if let length = override.contextLength { model.contextLength = length }
         if let name = override.name { model.name = name }
         if let description = override.description { model.description = description }
         if let voices = override.voices, !voices.isEmpty { model.voices = voices }
-        if let voice = override.default_voice { model.defaultVoice = voice }
-        if let speed = override.supports_speed { model.supportsSpeed = speed }
+        if let voice = override.defaultVoice { model.defaultVoice = voice }
+        if let speed = override.supportsSpeed { model.supportsSpeed = speed }
         return model
     }
 
@@ -132,9 +193,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             guard let endpoints = override.endpoints, let voices = override.voices, !voices.isEmpty else { continue }
             let model = SpeechModel(
                 id: id, name: override.name ?? id, description: override.description ?? "", created: 0,
-                contextLength: override.context_length ?? 4_096, pricePerCharacter: override.price_per_character ?? "0",
-                voices: voices, defaultVoice: override.default_voice ?? voices[0],
-                supportsSpeed: override.supports_speed ?? true)
+                contextLength: override.contextLength ?? 4_096, pricePerCharacter: override.pricePerCharacter ?? "0",
+                voices: voices, defaultVoice: override.defaultVoice ?? voices[0],
+                supportsSpeed: override.supportsSpeed ?? true)
             result.append(UpstreamModel(model: model, endpoints: endpoints.map { ($0.provider, $0.model) }))
         }
         return result
@@ -144,4 +205,32 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+
+    /// Names the offending value by its path in the file (`rate_limit.requests`), not by Swift's names.
+    init(_ error: DecodingError) {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.isEmpty ? "the file" : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let expected: String? =
+                switch type {
+                case is String.Type: "a string"
+                case is Int.Type: "a whole number"
+                case is Double.Type: "a number"
+                case is Bool.Type: "true or false"
+                default: nil
+                }
+            self.init(
+                expected.map { "\(path(context.codingPath)) must be \($0)" }
+                    ?? "\(path(context.codingPath)) is of the wrong type: \(context.debugDescription)")
+        case .keyNotFound(let key, let context):
+            self.init("\(path(context.codingPath + [key])) is required")
+        case .dataCorrupted(let context):
+            self.init("\(path(context.codingPath)): \(context.debugDescription)")
+        @unknown default:
+            self.init("\(error)")
+        }
+    }
 }

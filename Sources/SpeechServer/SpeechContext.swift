@@ -11,4 +11,6 @@ public struct SpeechContext: RequestContext {
     }
 
     public var maxUploadSize: Int { SpeechRoutes.maxBodyBytes }
+
+    public var responseEncoder: JSONResponseEncoder { JSONResponseEncoder() }
 }

@@ -35,10 +35,10 @@ struct Serve: AsyncParsableCommand {
             ?? "\(ProcessInfo.processInfo.hostName):\(port)"
         let store = try await data.storeService(instance: instance)
         let engines = try await LocalEngines.start(
-            piper: .locate(configured: configuration.piper_directory), logger: logger)
+            piper: .locate(configured: configuration.piperDirectory), logger: logger)
         let client = UpstreamClient(
-            connectTimeout: .milliseconds(Int((configuration.upstream_timeouts?.connect_seconds ?? 5) * 1000)),
-            firstByteTimeout: .milliseconds(Int((configuration.upstream_timeouts?.first_byte_seconds ?? 30) * 1000)))
+            connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
+            firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
         let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
         let gateway = Gateway(
             engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)

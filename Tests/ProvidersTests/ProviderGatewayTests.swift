@@ -254,7 +254,7 @@ let fallbackModel = GatewayConfiguration(models: [
     @Test func longInputIsSplitAtSentencesAndEncodedAsOneStream() async throws {
         let harness = UpstreamHarness()
         // The model may take 20,000 characters; OpenAI takes 4,096 per request.
-        let longer = GatewayConfiguration(models: ["openai/gpt-4o-mini-tts-2025-12-15": .init(context_length: 20_000)])
+        let longer = GatewayConfiguration(models: ["openai/gpt-4o-mini-tts-2025-12-15": .init(contextLength: 20_000)])
         try await harness.run(configuration: longer) { client, auth in
             let sentence = "This sentence is part of a long input that no single upstream request may carry. "
             let input = String(repeating: sentence, count: 110)  // ~9,000 characters

@@ -24,9 +24,9 @@ struct LiveGateway {
         fliteCharacterPrice: String? = nil, keyLimit: Double? = nil, requestsPerMinute: Int? = nil
     ) async throws -> LiveGateway {
         let configuration = GatewayConfiguration(
-            models: fliteCharacterPrice.map { ["local/flite": .init(price_per_character: $0, context_length: nil)] }
+            models: fliteCharacterPrice.map { ["local/flite": .init(pricePerCharacter: $0)] }
                 ?? [:],
-            rate_limit: requestsPerMinute.map { .init(requests: $0, interval_seconds: 60) })
+            rateLimit: requestsPerMinute.map { .init(requests: $0, intervalSeconds: 60) })
         let settings = KeySettings(name: "client test", limit: keyLimit.map { Nanodollars(usd: $0) })
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("client-\(UUID().uuidString)")
             .path

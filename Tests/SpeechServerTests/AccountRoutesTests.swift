@@ -26,7 +26,7 @@ func bearer(_ secret: KeySecret) -> HTTPFields {
 }
 
 /// Flite priced at $0.00001 per character.
-let pricedFlite = GatewayConfiguration(models: ["local/flite": .init(price_per_character: "0.00001", context_length: nil)])
+let pricedFlite = GatewayConfiguration(models: ["local/flite": .init(pricePerCharacter: "0.00001")])
 
 @Suite struct AccountRoutesTests {
     @Test func generationReportsTheCostOfARealGenerationToItsKeyOnly() async throws {
@@ -94,7 +94,7 @@ let pricedFlite = GatewayConfiguration(models: ["local/flite": .init(price_per_c
     }
 
     @Test func rateLimitAnswers429WithRetryAfter() async throws {
-        let configuration = GatewayConfiguration(rate_limit: .init(requests: 2, interval_seconds: 3600))
+        let configuration = GatewayConfiguration(rateLimit: .init(requests: 2, intervalSeconds: 3600))
         let test = try await TestGateway.make(configuration: configuration)
         try await test.run { client in
             for expected in [2, 1] {

@@ -151,8 +151,8 @@ let builtinModelIDs =
     @Test func configurationNamesPipersDirectory() throws {
         let json = #"{"piper_directory": "/opt/speechrouter/piper"}"#
         let configuration = try JSONDecoder().decode(GatewayConfiguration.self, from: Data(json.utf8))
-        #expect(configuration.piper_directory == "/opt/speechrouter/piper")
-        #expect(try JSONDecoder().decode(GatewayConfiguration.self, from: Data("{}".utf8)).piper_directory == nil)
+        #expect(configuration.piperDirectory == "/opt/speechrouter/piper")
+        #expect(try JSONDecoder().decode(GatewayConfiguration.self, from: Data("{}".utf8)).piperDirectory == nil)
     }
 
     @Test func modelsAreListedForSpeechAndAllOnly() async throws {

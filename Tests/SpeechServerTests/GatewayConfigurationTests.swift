@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import SpeechServer
+
+/// The error `json` is refused with, or nil when it loads.
+private func refusal(_ json: String) -> String? {
+    do {
+        _ = try GatewayConfiguration.parse(Data(json.utf8))
+        return nil
+    } catch {
+        return "\(error)"
+    }
+}
+
+@Suite struct GatewayConfigurationTests {
+    @Test func theFilesSnakeCaseKeysFillTheCamelCaseProperties() throws {
+        let configuration = try GatewayConfiguration.parse(Data("""
+            {"models": {"local/flite": {"price_per_character": "0.000001", "context_length": 4096,
+                                        "default_voice": "slt", "supports_speed": false,
+                                        "endpoints": [{"provider": "openai", "model": "tts-1"}]}},
+             "rate_limit": {"requests": 600, "interval_seconds": 60},
+             "upstream_timeouts": {"connect_seconds": 2.5, "first_byte_seconds": 20}}
+            """.utf8))
+        let flite = try #require(configuration.models["local/flite"])
+        #expect(flite.pricePerCharacter == "0.000001")
+        #expect(flite.contextLength == 4096)
+        #expect(flite.defaultVoice == "slt")
+        #expect(flite.supportsSpeed == false)
+        #expect(flite.endpoints == [.init(provider: "openai", model: "tts-1")])
+        #expect(configuration.rateLimit == .init(requests: 600, intervalSeconds: 60))
+        #expect(configuration.defaultRateLimit?.interval == 60)
+        #expect(configuration.upstreamTimeouts == .init(connectSeconds: 2.5, firstByteSeconds: 20))
+        #expect(try GatewayConfiguration.parse(Data("{}".utf8)) == GatewayConfiguration())
+    }
+
+    @Test func anUnparsablePriceIsRefusedByName() {
+        #expect(refusal(#"{"models": {"local/flite": {"price_per_character": "cheap"}}}"#)
+            == #"models.local/flite.price_per_character: "cheap" is not a USD amount in whole billionths"#)
+        #expect(refusal(#"{"models": {"local/flite": {"price_per_character": "0.0000000001"}}}"#)?
+            .hasPrefix("models.local/flite.price_per_character:") == true, "finer than a billionth")
+        #expect(refusal(#"{"models": {"local/flite": {"price_per_character": 0.001}}}"#)
+            == "models.local/flite.price_per_character must be a string")
+    }
+
+    @Test func aContextLengthBelowOneIsRefused() {
+        #expect(refusal(#"{"models": {"local/flite": {"context_length": 0}}}"#)
+            == "models.local/flite.context_length must be at least 1 character, not 0")
+        #expect(refusal(#"{"models": {"local/flite": {"context_length": -5}}}"#)
+            == "models.local/flite.context_length must be at least 1 character, not -5")
+        #expect(refusal(#"{"models": {"local/flite": {"context_length": 1}}}"#) == nil)
+        #expect(refusal(#"{"models": {"local/flite": {"context_length": "4096"}}}"#)
+            == "models.local/flite.context_length must be a whole number")
+        // Foundation reports a fraction where a whole number belongs as invalid JSON, without a path.
+        #expect(refusal(#"{"models": {"local/flite": {"context_length": 2.5}}}"#) != nil)
+    }
+
+    @Test func aRateLimitBelowOneRequestIsRefused() {
+        #expect(refusal(#"{"rate_limit": {"requests": 0, "interval_seconds": 60}}"#)
+            == "rate_limit.requests must be at least 1, not 0")
+        #expect(refusal(#"{"rate_limit": {"requests": -3, "interval_seconds": 60}}"#)
+            == "rate_limit.requests must be at least 1, not -3")
+        #expect(refusal(#"{"rate_limit": {"requests": 1, "interval_seconds": 60}}"#) == nil)
+        #expect(refusal(#"{"rate_limit": {"interval_seconds": 60}}"#) == "rate_limit.requests is required")
+    }
+
+    @Test func aRateLimitIntervalThatIsNotPositiveIsRefused() throws {
+        #expect(refusal(#"{"rate_limit": {"requests": 10, "interval_seconds": 0}}"#)
+            == "rate_limit.interval_seconds must be a positive number of seconds, not 0.0")
+        #expect(refusal(#"{"rate_limit": {"requests": 10, "interval_seconds": -1}}"#)
+            == "rate_limit.interval_seconds must be a positive number of seconds, not -1.0")
+        // JSON has no NaN or infinity; a configuration built in code can.
+        for interval in [Double.nan, .infinity] {
+            let configuration = GatewayConfiguration(rateLimit: .init(requests: 10, intervalSeconds: interval))
+            #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        }
+    }
+
+    @Test func timeoutsThatAreNotPositiveOrAreHugeAreRefused() throws {
+        for field in ["connect_seconds", "first_byte_seconds"] {
+            for (value, shown) in [("0", "0.0"), ("-2", "-2.0"), ("1e300", "1e+300"), ("3600.5", "3600.5")] {
+                #expect(refusal(#"{"upstream_timeouts": {"\#(field)": \#(value)}}"#)
+                    == "upstream_timeouts.\(field) must be more than 0 and at most 3600 seconds, not \(shown)")
+            }
+            #expect(refusal(#"{"upstream_timeouts": {"\#(field)": 3600}}"#) == nil)
+            #expect(refusal(#"{"upstream_timeouts": {"\#(field)": 0.25}}"#) == nil)
+            #expect(refusal(#"{"upstream_timeouts": {"\#(field)": "5"}}"#) == "upstream_timeouts.\(field) must be a number")
+        }
+        for seconds in [Double.nan, .infinity, -.infinity] {
+            let configuration = GatewayConfiguration(upstreamTimeouts: .init(firstByteSeconds: seconds))
+            #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        }
+    }
+
+    @Test func aFileThatIsNotJSONIsRefused() {
+        #expect(refusal("{\"models\": ")?.hasPrefix("the file:") == true)
+        #expect(refusal(#"{"models": []}"#)?.hasPrefix("models is of the wrong type:") == true)
+    }
+}
