@@ -1,7 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// Swift 6 mode with the upcoming features Hummingbird itself builds with: `any` spelled out,
+// members visible only through modules imported here, and imports internal unless marked public.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
 
 let package = Package(
     name: "SpeechRouter",
@@ -35,12 +42,19 @@ let package = Package(
         .target(name: "SpeechCore", swiftSettings: strict),
         .target(
             name: "AudioPipeline",
-            dependencies: ["SpeechCore", "CLame", "CSoxr"],
+            dependencies: [
+                "SpeechCore",
+                "CLame",
+                "CSoxr",
+            ],
             swiftSettings: strict),
         .target(
             name: "BuiltinEngines",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG", "CSherpaOnnx",
+                "SpeechCore",
+                "CFlite",
+                "CEspeakNG",
+                "CSherpaOnnx",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -50,9 +64,8 @@ let package = Package(
         .target(
             name: "Accounts",
             dependencies: [
-                "SpeechCore", "CSQLite3",
+                "CSQLite3",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,7 +74,8 @@ let package = Package(
         .target(
             name: "Providers",
             dependencies: [
-                "SpeechCore", "AudioPipeline",
+                "SpeechCore",
+                "AudioPipeline",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -71,9 +85,14 @@ let package = Package(
         .target(
             name: "SpeechServer",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts", "Providers",
+                "SpeechCore",
+                "AudioPipeline",
+                "Accounts",
+                "Providers",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -91,42 +110,91 @@ let package = Package(
         .executableTarget(
             name: "speechrouter",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "BuiltinEngines", "Accounts", "SpeechServer", "Providers",
+                "SpeechCore",
+                "AudioPipeline",
+                "BuiltinEngines",
+                "Accounts",
+                "SpeechServer",
+                "Providers",
                 "SpeechRouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "SpeechCoreTests", dependencies: ["SpeechCore"], swiftSettings: strict),
         .testTarget(
-            name: "AudioPipelineTests", dependencies: ["AudioPipeline"], swiftSettings: strict),
+            name: "SpeechCoreTests",
+            dependencies: [
+                "SpeechCore",
+            ],
+            swiftSettings: strict),
         .testTarget(
-            name: "BuiltinEnginesTests", dependencies: ["BuiltinEngines", "AudioPipeline"],
+            name: "AudioPipelineTests",
+            dependencies: [
+                "AudioPipeline",
+                "SpeechCore",
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "BuiltinEnginesTests",
+            dependencies: [
+                "BuiltinEngines",
+                "SpeechCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ProvidersTests",
             dependencies: [
-                "Providers", "SpeechServer", "Accounts", "AudioPipeline",
+                "Providers",
+                "SpeechServer",
+                "Accounts",
+                "AudioPipeline",
+                "SpeechCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "AccountsTests", dependencies: ["Accounts"], swiftSettings: strict),
+        .testTarget(
+            name: "AccountsTests",
+            dependencies: [
+                "Accounts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SpeechServerTests",
             dependencies: [
                 "SpeechServer",
+                "Accounts",
+                "BuiltinEngines",
+                "SpeechCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SpeechRouterClientTests",
             dependencies: [
-                "SpeechRouterClient", "SpeechServer", "BuiltinEngines", "Accounts",
+                "SpeechRouterClient",
+                "SpeechServer",
+                "BuiltinEngines",
+                "Accounts",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

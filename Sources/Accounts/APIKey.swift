@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// When a key's spending limit starts over, at midnight UTC as OpenRouter does.
 public enum LimitReset: String, Sendable, CaseIterable {

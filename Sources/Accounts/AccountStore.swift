@@ -1,6 +1,6 @@
-import Foundation
-import Logging
-import ServiceLifecycle
+public import Foundation
+public import Logging
+public import ServiceLifecycle
 
 /// Why a request may not spend.
 public enum BillingError: Error, Sendable, Equatable {

@@ -1,6 +1,6 @@
-import Foundation
-import Logging
-import ServiceLifecycle
+public import Foundation
+public import Logging
+public import ServiceLifecycle
 
 /// Closes this instance's generations that are `running` with nobody to end them: at start,
 /// the ones its previous process left when it died (kill -9, power loss); then, every

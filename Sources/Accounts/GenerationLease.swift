@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// A running generation, owned by the request that started it. It records exactly one end:

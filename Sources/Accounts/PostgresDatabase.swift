@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+public import Logging
 import PostgresNIO
 
 /// PostgreSQL through postgres-nio's connection pool, for several gateway instances that

@@ -1,6 +1,6 @@
 import CSQLite3
 import Foundation
-import Logging
+public import Logging
 import ServiceLifecycle
 
 /// SQLite through its C API: one file in WAL mode and one connection, on a thread of its own.

@@ -1,4 +1,4 @@
-import SpeechCore
+public import SpeechCore
 
 /// Turns 24 kHz mono samples into the bytes of one response format, a piece at a time.
 /// One encoder per response, so the stream is one continuous file however it was cut.

@@ -1,4 +1,4 @@
-import SpeechCore
+public import SpeechCore
 
 /// Where every source's audio goes on its way to the client: resampled to 24 kHz, encoded into
 /// the response's format by one encoder (so pieces join into one continuous stream), with the

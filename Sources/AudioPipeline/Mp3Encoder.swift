@@ -1,5 +1,5 @@
 import CLame
-import SpeechCore
+public import SpeechCore
 
 /// MPEG Layer III through LAME, constant bit rate and no Xing/VBR tag, so the stream can be
 /// written front to back without seeking. A lame_t is used from one thread at a time.

@@ -1,5 +1,5 @@
 import CSoxr
-import SpeechCore
+public import SpeechCore
 
 /// Streaming sample-rate conversion with libsoxr. Holds filter state between calls, so pieces
 /// of one response join without clicks. One instance per response; not shared across threads

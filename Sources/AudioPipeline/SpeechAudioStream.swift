@@ -1,4 +1,4 @@
-import SpeechCore
+public import SpeechCore
 import Synchronization
 
 /// The audio of one response as an asynchronous sequence of encoded chunks.

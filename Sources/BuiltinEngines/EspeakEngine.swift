@@ -1,7 +1,7 @@
 import CEspeakNG
 import Foundation
 import NIOPosix
-import SpeechCore
+public import SpeechCore
 
 /// `local/espeak-ng`: eSpeak NG, 100+ languages and their variants.
 ///

@@ -1,7 +1,7 @@
 import CFlite
 import Foundation
-import NIOPosix
-import SpeechCore
+public import NIOPosix
+public import SpeechCore
 import Synchronization
 
 /// `local/flite`: CMU Flite's English voices.

@@ -1,8 +1,8 @@
-import Logging
+public import Logging
 import NIOCore
 import NIOPosix
-import ServiceLifecycle
-import SpeechCore
+public import ServiceLifecycle
+public import SpeechCore
 
 /// The engines that work on a fresh machine with no keys, and the threads they run on, as one
 /// service: the threads are shut down at graceful shutdown, after the server (which comes

@@ -1,6 +1,6 @@
 import Foundation
 import NIOPosix
-import SpeechCore
+public import SpeechCore
 
 /// `local/piper`: a Piper neural voice (VITS, en_US joe), run offline by sherpa-onnx.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where `scripts/install-piper` put Piper's parts: a `.piper` directory holding sherpa-onnx's
 /// libraries and the joe voice, into which the engine also writes its prepared model copy.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns text into the phonemes a Piper voice reads, as Piper itself does: eSpeak NG reads one
 /// clause at a time in IPA, in the voice's eSpeak NG voice, and each clause keeps its final
 /// punctuation mark, from which the model learned its pauses and intonation.

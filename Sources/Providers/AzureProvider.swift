@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import SpeechCore
+import NIOHTTP1
 
 /// Azure AI Speech (MAI-Voice included): SSML in, raw audio out. The SSML is built here from
 /// escaped text only, so user input can never become markup.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import SpeechCore
+import NIOHTTP1
 
 /// Mistral's Voxtral TTS: JSON with `voice_id`, answered as SSE `speech.audio.delta` events with
 /// base64 audio (float32 samples for `pcm`), or as one JSON `{"audio_data"}` when not streamed.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import SpeechCore
+import NIOHTTP1
 
 /// OpenAI's `/v1/audio/speech`, and any server that speaks it (Kokoro-FastAPI, LocalAI,
 /// openedai-speech): JSON in, raw audio bytes out. The pcm rate is read from the answer's

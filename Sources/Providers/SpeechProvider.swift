@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import SpeechCore
+public import SpeechCore
 
 /// The two shapes of audio an upstream can hand back: MP3 bytes to pass through, or samples
 /// at the upstream's rate that the gateway resamples and encodes itself.

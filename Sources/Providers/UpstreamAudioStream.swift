@@ -1,6 +1,6 @@
-import AudioPipeline
+public import AudioPipeline
 import Foundation
-import SpeechCore
+public import SpeechCore
 import Synchronization
 
 /// One way to reach a model: a provider and the model's id there.

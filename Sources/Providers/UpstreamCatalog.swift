@@ -1,5 +1,5 @@
 import Foundation
-import SpeechCore
+public import SpeechCore
 
 /// A model served by upstream providers, with its endpoints in the order they are tried.
 public struct UpstreamModel: Sendable {

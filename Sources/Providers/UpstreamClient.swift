@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// The one HTTP client every adapter shares: pooled keep-alive connections, a connect timeout,
 /// and a read timeout that bounds both the wait for the first byte and any stall after it.

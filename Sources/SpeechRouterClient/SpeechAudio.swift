@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import NIOCore
+public import NIOCore
 
 /// Audio as it streams in: the response body's chunks in order, as they arrive.
 ///

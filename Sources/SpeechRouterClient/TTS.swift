@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOHTTP1
 
 extension SpeechRouter {
     /// Text to speech, as `@openrouter/sdk`'s `tts`.

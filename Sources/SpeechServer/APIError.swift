@@ -1,8 +1,8 @@
 import Accounts
 import Providers
 import Foundation
-import Hummingbird
-import SpeechCore
+public import Hummingbird
+public import SpeechCore
 
 /// An error as the client receives it: OpenRouter's `{"error":{"code","message","metadata"}}`
 /// with the HTTP status equal to `code`.

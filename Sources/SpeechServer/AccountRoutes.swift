@@ -2,6 +2,7 @@ import Accounts
 import Foundation
 import Hummingbird
 import SpeechCore
+import NIOFoundationEssentialsCompat
 
 /// `GET /key`, `GET /credits`, `GET /generation` and the management keys API, in OpenRouter's shapes.
 struct AccountRoutes: Sendable {

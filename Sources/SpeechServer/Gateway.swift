@@ -1,8 +1,8 @@
-import Accounts
-import Hummingbird
-import Logging
-import Providers
-import SpeechCore
+public import Accounts
+public import Hummingbird
+public import Logging
+public import Providers
+public import SpeechCore
 
 /// What the gateway is built from: its built-in engines, the upstream providers it has
 /// credentials for, the store it accounts in, and its configuration.

@@ -1,5 +1,5 @@
-import Hummingbird
-import ServiceLifecycle
+public import Hummingbird
+public import ServiceLifecycle
 
 /// The HTTP server as a service with a grace period. At graceful shutdown (SIGTERM, SIGINT)
 /// it stops accepting connections and lets the responses in flight finish; when `grace` runs

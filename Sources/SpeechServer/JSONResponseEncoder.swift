@@ -1,6 +1,7 @@
 import Foundation
-import Hummingbird
+public import Hummingbird
 import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// How every JSON body leaves the gateway: one encoder (sorted keys, `/` unescaped) and the
 /// `application/json` content type. Routes return `ResponseEncodable` values; `SpeechContext`

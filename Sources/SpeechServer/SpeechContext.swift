@@ -1,5 +1,5 @@
-import Accounts
-import Hummingbird
+public import Accounts
+public import Hummingbird
 
 /// The request context: Hummingbird's core plus the key that authenticated the request.
 public struct SpeechContext: RequestContext {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinEngines
 import SpeechRouterClient
+import SpeechCore
 
 struct ListModels: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpeechRouterClient
+import NIOCore
 
 struct Say: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,8 @@ import Logging
 import Providers
 import ServiceLifecycle
 import SpeechServer
+import SpeechCore
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the HTTP API.")

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import SpeechCore
 import Testing
+import NIOFoundationEssentialsCompat
 
 @testable import Providers
 @testable import SpeechServer

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SpeechCore
 import Testing
+import NIOFoundationEssentialsCompat
 
 @testable import SpeechServer
 

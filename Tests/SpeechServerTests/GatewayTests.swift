@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import SpeechCore
 import Testing
+import NIOFoundationEssentialsCompat
 
 @testable import SpeechServer
 

@@ -4,6 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import SpeechCore
 import Testing
+import NIOFoundationEssentialsCompat
+import Logging
+import Accounts
 
 @testable import SpeechServer
 
