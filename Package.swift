@@ -42,6 +42,7 @@ let package = Package(
         .systemLibrary(name: "CLame", path: "Sources/CLame", pkgConfig: "lame"),
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f"),
     ] + piperTargets + [
 
         .target(name: "SpeechCore", swiftSettings: strict),
@@ -52,7 +53,7 @@ let package = Package(
         .target(
             name: "BuiltinEngines",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG",
+                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG", "CFFTW",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ] + piperDependencies,
