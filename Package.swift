@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f"),
+        // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
+        .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
     ] + piperTargets + [
 
         .target(name: "SpeechCore", swiftSettings: strict),
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "BuiltinEngines",
             dependencies: [
-                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG", "CFFTW",
+                "SpeechCore", "AudioPipeline", "CFlite", "CEspeakNG", "CFFTW", "COnnxRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ] + piperDependencies,
