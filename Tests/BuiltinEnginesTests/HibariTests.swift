@@ -112,3 +112,120 @@ enum HibariVocoderFixture {
         #expect(HibariNoise.seed(text: "Hello.", voice: "heart", speed: 1) != HibariNoise.seed(text: "Hello.", voice: "heart", speed: 1.1))
     }
 }
+
+@Suite struct HibariPhonemizerTests {
+    @Test func espeakIPABecomesKokorosAlphabet() {
+        func kokoro(_ ipa: String) -> String {
+            String(String.UnicodeScalarView(HibariPhonemizer.kokoro(fromEspeak: ipa)))
+        }
+        #expect(kokoro("həlˈo^ʊ ðˈɛ^ɹ") == "həlˈO ðˈɛɹ")
+        #expect(kokoro("hˌa^ʊ ɑː^ɹ juː tədˈe^ɪ") == "hˌW ɑɹ ju tədˈA")
+        #expect(kokoro("bˈʌɾɚ t^ʃˈɜːt^ʃ d^ʒˈʌd^ʒ bˈɔ^ɪ hˈa^ɪ") == "bˈʌTəɹ ʧˈɜɹʧ ʤˈʌʤ bˈY hˈI")
+        #expect(kokoro("bˈʌʔn̩ lˈɪɾə^l ʃˈoː^ɹ hˈɜːɹi ɐ") == "bˈʌtᵊn lˈɪTᵊl ʃˈɔɹ hˈɜɹi ə")
+        #expect(kokoro("(fr)bɔ̃ʒˈuʁ(en)") == "bɔ̃ʒˈuʁ", "language switches go")
+    }
+
+    @Test func longSentencesAreCutAtClausesThenWords() {
+        func phonemes(_ count: Int, _ letter: Unicode.Scalar = "a") -> [Unicode.Scalar] { Array(repeating: letter, count: count) }
+        let short = HibariPhonemizer.pieces([(phonemes(10), false), (phonemes(10), true), (phonemes(5), false)], limit: 30)
+        #expect(short.map(\.count) == [21, 5], "clauses join with a space, sentence ends cut")
+        let clauses = HibariPhonemizer.pieces([(phonemes(20), false), (phonemes(20), false), (phonemes(5), false)], limit: 30)
+        #expect(clauses.map(\.count) == [20, 26])
+        let words = HibariPhonemizer.cut(phonemes(12) + [" "] + phonemes(12) + [" "] + phonemes(12), limit: 30)
+        #expect(words.map(\.count) == [25, 12])
+        #expect(HibariPhonemizer.cut(phonemes(70), limit: 30).map(\.count) == [30, 30, 10], "one endless word")
+    }
+}
+
+/// The installed engine, started once for the suites below.
+enum HibariFixture {
+    static let installation = HibariInstallation.locate()
+    static let engine = Task {
+        try await HibariEngine.start(
+            installation: try #require(installation), espeak: try await EspeakEngine.start(), parallelism: 2)
+    }
+}
+
+@Suite(.enabled(if: HibariFixture.installation != nil, "hibari is not installed (scripts/install-hibari)"))
+struct HibariEngineTests {
+    @Test func runtimeTableIsTheInstalledLibrarys() throws {
+        let runtime = try OnnxRuntime(libraryPath: try #require(HibariFixture.installation).runtimeLibraryPath)
+        #expect(runtime.version.hasPrefix("1."))
+        let status = try #require(runtime.roundTripStatus("no such thing"))
+        #expect(status.code == 2 && status.message == "no such thing")
+    }
+
+    @Test func runtimeFailuresAreEngineFailures() throws {
+        #expect(throws: SpeechError.self) { try OnnxRuntime(libraryPath: "/nonexistent/libonnxruntime.so") }
+        let runtime = try OnnxRuntime(libraryPath: try #require(HibariFixture.installation).runtimeLibraryPath)
+        let notAModel = FileManager.default.temporaryDirectory.appendingPathComponent("hibari-\(UUID()).onnx").path
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: notAModel))
+        do {
+            _ = try runtime.session(modelPath: notAModel, threads: 1)
+            Issue.record("a text file loaded as a model")
+        } catch SpeechError.engineFailure(let message) {
+            #expect(message.hasPrefix("ONNX Runtime: "))
+        }
+    }
+
+    @Test func speaksPlausiblePcm() async throws {
+        let engine = try await HibariFixture.engine.value
+        #expect(engine.model.id == "local/hibari" && engine.model.voices.count == 14)
+        let audio = try await engine.synthesize("The quick brown fox jumps over the lazy dog.", voice: "heart", speed: 1)
+        #expect(audio.sampleRate == 24_000)
+        let seconds = Double(audio.samples.count) / 24_000
+        #expect(seconds > 2 && seconds < 4.5)
+        let rms = (audio.samples.map { Double($0) * Double($0) }.reduce(0, +) / Double(audio.samples.count)).squareRoot()
+        #expect(rms > 300, "speech, not silence (RMS \(rms))")
+    }
+
+    @Test func sameRequestGivesTheSameSamples() async throws {
+        let engine = try await HibariFixture.engine.value
+        let text = "Every request with the same text, voice and speed sounds the same."
+        let first = try await engine.synthesize(text, voice: "alloy", speed: 1.1)
+        let second = try await engine.synthesize(text, voice: "alloy", speed: 1.1)
+        #expect(!first.samples.isEmpty && first.samples == second.samples)
+        let other = try await engine.synthesize(text, voice: "heart", speed: 1.1)
+        #expect(other.samples != first.samples, "the voice name seeds the noise")
+    }
+
+    /// Durations of hibari's own CLI (hibari-tts 0.2.1, its G2P): `hibari "<text>" -o out.wav
+    /// --seed 1`, frames of out.wav / 24 000.
+    static let referenceDurations: [(text: String, seconds: Double)] = [
+        ("The quick brown fox jumps over the lazy dog.", 3.075),
+        ("Hello there, how are you today? I hope the weather is kind to you.", 4.45),
+        ("She sells sea shells by the sea shore, and the shells she sells are surely sea shells.", 5.15),
+        ("A lighthouse keeper climbed the spiral stairs every evening to light the lamp.", 4.75),
+    ]
+
+    @Test func durationsAreWithinTenPercentOfHibarisCLI() async throws {
+        let engine = try await HibariFixture.engine.value
+        for (text, reference) in Self.referenceDurations {
+            let audio = try await engine.synthesize(text, voice: "heart", speed: 1)
+            let seconds = Double(audio.samples.count) / 24_000
+            #expect(abs(seconds - reference) <= 0.1 * reference, "\(text): \(seconds) s, the CLI \(reference) s")
+        }
+    }
+
+    @Test func speedIsNative() async throws {
+        let engine = try await HibariFixture.engine.value
+        let text = "A lighthouse keeper climbed the spiral stairs every evening to light the lamp."
+        let normal = try await engine.synthesize(text, voice: "heart", speed: 1).samples.count
+        let fast = try await engine.synthesize(text, voice: "heart", speed: 1.5).samples.count
+        #expect(Double(fast) < 0.8 * Double(normal))
+    }
+
+    @Test(arguments: [
+        "🙂🙃🎉", "Hello\u{0}\u{7}\u{1B}[31m world\u{7F}.", "?!...,;:", "", "   \n ",
+        String(repeating: "buffalo", count: 429), "Ünïcödé façade naïve café — 東京 Москва.",
+    ])
+    func oddInputGivesAudioOrAClearError(_ text: String) async throws {
+        let engine = try await HibariFixture.engine.value
+        do {
+            let audio = try await engine.synthesize(text, voice: "heart", speed: 1)
+            #expect(audio.sampleRate == 24_000)
+        } catch let error as SpeechError {
+            guard case .engineFailure = error else { throw error }
+        }
+    }
+}

@@ -54,12 +54,14 @@ func decodeError(_ response: TestResponse) throws -> ErrorBody.Inner {
     return body.error
 }
 
-/// The models the real engines serve: local/piper only where it was built and installed.
+/// The models the real engines serve: local/piper only where it was built and installed,
+/// local/hibari where it is installed.
 #if PIPER
-let builtinModelIDs = ["local/espeak-ng", "local/flite", "local/piper"]
+let builtinModelIDs = ["local/espeak-ng", "local/flite"] + hibariModelIDs + ["local/piper"]
 #else
-let builtinModelIDs = ["local/espeak-ng", "local/flite"]
+let builtinModelIDs = ["local/espeak-ng", "local/flite"] + hibariModelIDs
 #endif
+let hibariModelIDs = HibariInstallation.locate() == nil ? [] : ["local/hibari"]
 
 @Suite struct GatewayTests {
     @Test func speechStreamsPcmAndRecordsTheGeneration() async throws {
