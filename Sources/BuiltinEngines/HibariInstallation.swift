@@ -41,7 +41,8 @@ public struct HibariInstallation: Sendable, Equatable {
         func setting(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let library =
             setting("SPEECHROUTER_ONNXRUNTIME_LIBRARY")
-            ?? roots.lazy.map { $0 + "/.piper/sherpa_onnx/lib/libonnxruntime.so" }.first(where: manager.fileExists(atPath:))
+            ?? roots.lazy.map { $0 + "/.piper/sherpa_onnx/lib/libonnxruntime.so" }.first(
+                where: manager.fileExists(atPath:))
         guard let library else { return nil }
         let directories = setting("SPEECHROUTER_HIBARI_DIR").map { [$0] } ?? roots.map { $0 + "/.hibari" }
         return directories.lazy.map { HibariInstallation(directory: $0, runtimeLibraryPath: library) }

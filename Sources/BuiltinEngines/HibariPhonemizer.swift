@@ -113,7 +113,9 @@ struct HibariPhonemizer: Sendable {
     ].map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
         .sorted { $0.0.count > $1.0.count }
 
-    private static func replacing(_ pattern: [Unicode.Scalar], with replacement: [Unicode.Scalar], in scalars: [Unicode.Scalar])
+    private static func replacing(
+        _ pattern: [Unicode.Scalar], with replacement: [Unicode.Scalar], in scalars: [Unicode.Scalar]
+    )
         -> [Unicode.Scalar]
     {
         var result: [Unicode.Scalar] = []

@@ -101,6 +101,12 @@ enum OnnxTensor: Sendable {
     case float([Float], shape: [Int])
 }
 
+/// A float tensor a session returned.
+struct OnnxFloatTensor: Sendable {
+    var values: [Float]
+    var shape: [Int]
+}
+
 /// One loaded model.
 // @unchecked: ONNX Runtime allows concurrent Run calls on one session; the handle is immutable.
 final class OnnxSession: @unchecked Sendable {
@@ -134,7 +140,7 @@ final class OnnxSession: @unchecked Sendable {
 
     /// Runs the model on `inputs` (by name) and returns the float outputs named in `outputs`,
     /// each with its shape.
-    func run(_ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String]) throws -> [(values: [Float], shape: [Int])] {
+    func run(_ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String]) throws -> [OnnxFloatTensor] {
         let api = runtime.api
         // Input buffers are copied into memory of our own that outlives the Run call.
         var buffers: [UnsafeMutableRawPointer] = []
@@ -168,7 +174,7 @@ final class OnnxSession: @unchecked Sendable {
         }
     }
 
-    private func floats(of value: OpaquePointer, name: String) throws -> (values: [Float], shape: [Int]) {
+    private func floats(of value: OpaquePointer, name: String) throws -> OnnxFloatTensor {
         let api = runtime.api
         var info: OpaquePointer?
         try runtime.check(api.GetTensorTypeAndShape!(value, &info))
@@ -187,8 +193,10 @@ final class OnnxSession: @unchecked Sendable {
         guard count >= 0 else { throw SpeechError.engineFailure("the model's \(name) has shape \(shape)") }
         var data: UnsafeMutableRawPointer?
         try runtime.check(api.GetTensorMutableData!(value, &data))
-        guard let data else { return (count == 0 ? [] : Array(repeating: 0, count: count), shape) }
-        return (Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)), shape)
+        guard let data else { return OnnxFloatTensor(values: Array(repeating: 0, count: count), shape: shape) }
+        return OnnxFloatTensor(
+            values: Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)),
+            shape: shape)
     }
 
     /// A copy of the tensor's values in memory the caller deallocates, its size in bytes, its
@@ -216,7 +224,7 @@ final class OnnxSession: @unchecked Sendable {
         _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) throws -> Result
     ) throws -> Result {
         let copies = strings.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
+        defer { for copy in copies { free(copy) } }
         let pointers = copies.map { UnsafePointer($0) }
         return try pointers.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }

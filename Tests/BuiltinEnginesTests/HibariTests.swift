@@ -94,12 +94,16 @@ enum HibariVocoderFixture {
             frames: frames, harmonicLogMagnitude: quiet, harmonicPhase: quiet, noiseLogMagnitude: quiet,
             residualLogMagnitude: quiet, residualPhase: quiet, f0: [0, 0, 0])
         var noise = HibariNoise(seed: 1)
-        let samples = HibariVocoder.waveform(of: spectrum, noise: noise.gaussians(count: HibariVocoder.bins * frames * 2))
+        let samples = HibariVocoder.waveform(
+            of: spectrum, noise: noise.gaussians(count: HibariVocoder.bins * frames * 2))
         #expect(samples.count == 900 && samples.allSatisfy { abs($0) < 1e-9 })
     }
 
     @Test func pcmClipsAndSilencesNaN() {
-        #expect(HibariVocoder.pcm([0, 0.5, 2, -3, .nan, .infinity, -.infinity]) == [0, 16383, 32767, -32767, 0, 32767, -32767])
+        #expect(
+            HibariVocoder.pcm([0, 0.5, 2, -3, .nan, .infinity, -.infinity]) == [
+                0, 16383, 32767, -32767, 0, 32767, -32767,
+            ])
     }
 
     @Test func noiseIsSeededAndStandardNormal() {
@@ -110,7 +114,9 @@ enum HibariVocoderFixture {
         let mean = values.reduce(0, +) / Float(values.count)
         let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)
         #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)
-        #expect(HibariNoise.seed(text: "Hello.", voice: "heart", speed: 1) != HibariNoise.seed(text: "Hello.", voice: "heart", speed: 1.1))
+        #expect(
+            HibariNoise.seed(text: "Hello.", voice: "heart", speed: 1)
+                != HibariNoise.seed(text: "Hello.", voice: "heart", speed: 1.1))
     }
 }
 
@@ -127,10 +133,14 @@ enum HibariVocoderFixture {
     }
 
     @Test func longSentencesAreCutAtClausesThenWords() {
-        func phonemes(_ count: Int, _ letter: Unicode.Scalar = "a") -> [Unicode.Scalar] { Array(repeating: letter, count: count) }
-        let short = HibariPhonemizer.pieces([(phonemes(10), false), (phonemes(10), true), (phonemes(5), false)], limit: 30)
+        func phonemes(_ count: Int, _ letter: Unicode.Scalar = "a") -> [Unicode.Scalar] {
+            Array(repeating: letter, count: count)
+        }
+        let short = HibariPhonemizer.pieces(
+            [(phonemes(10), false), (phonemes(10), true), (phonemes(5), false)], limit: 30)
         #expect(short.map(\.count) == [21, 5], "clauses join with a space, sentence ends cut")
-        let clauses = HibariPhonemizer.pieces([(phonemes(20), false), (phonemes(20), false), (phonemes(5), false)], limit: 30)
+        let clauses = HibariPhonemizer.pieces(
+            [(phonemes(20), false), (phonemes(20), false), (phonemes(5), false)], limit: 30)
         #expect(clauses.map(\.count) == [20, 26])
         let words = HibariPhonemizer.cut(phonemes(12) + [" "] + phonemes(12) + [" "] + phonemes(12), limit: 30)
         #expect(words.map(\.count) == [25, 12])
@@ -172,11 +182,13 @@ struct HibariEngineTests {
     @Test func speaksPlausiblePcm() async throws {
         let engine = try await HibariFixture.engine.value
         #expect(engine.model.id == "local/hibari" && engine.model.voices.count == 14)
-        let audio = try await engine.synthesize("The quick brown fox jumps over the lazy dog.", voice: "heart", speed: 1)
+        let audio = try await engine.synthesize(
+            "The quick brown fox jumps over the lazy dog.", voice: "heart", speed: 1)
         #expect(audio.sampleRate == 24_000)
         let seconds = Double(audio.samples.count) / 24_000
         #expect(seconds > 2 && seconds < 4.5)
-        let rms = (audio.samples.map { Double($0) * Double($0) }.reduce(0, +) / Double(audio.samples.count)).squareRoot()
+        let rms = (audio.samples.map { Double($0) * Double($0) }.reduce(0, +) / Double(audio.samples.count))
+            .squareRoot()
         #expect(rms > 300, "speech, not silence (RMS \(rms))")
     }
 
