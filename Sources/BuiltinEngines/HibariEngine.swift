@@ -76,8 +76,7 @@ public final class HibariEngine: SpeechEngine {
             var samples: [Int16] = []
             for ids in pieces {
                 let spectrum = try Self.spectrum(of: ids, speed: Float(speed), session: session)
-                let waveform = HibariVocoder.waveform(
-                    of: spectrum, noise: noise.gaussians(count: HibariVocoder.bins * spectrum.frames * 2))
+                let waveform = HibariVocoder.waveform(of: spectrum, noise: &noise)
                 samples += HibariVocoder.pcm(waveform)
             }
             return samples

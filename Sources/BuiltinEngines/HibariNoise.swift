@@ -3,8 +3,10 @@ import Foundation
 /// Standard normal noise for hibari's noise branch from a 64-bit seed, the same on every run and
 /// platform: SplitMix64 for the uniform bits, Box-Muller for the pairs (one pair per complex
 /// value). The reference draws from numpy's generator instead; only the statistics matter.
-struct HibariNoise {
+struct HibariNoise: IteratorProtocol {
     private var state: UInt64
+    /// The second value of the last Box-Muller pair, not yet returned.
+    private var spare: Float?
 
     init(seed: UInt64) {
         state = seed
@@ -35,19 +37,17 @@ struct HibariNoise {
         return z ^ (z >> 31)
     }
 
-    /// `count` (even) standard normal values.
-    mutating func gaussians(count: Int) -> [Float] {
-        var values = [Float](repeating: 0, count: count)
-        var index = 0
-        while index + 1 < count {
-            // u in (0, 1], so log(u) is finite.
-            let u = (Double(nextBits() >> 11) + 1) / 9_007_199_254_740_992
-            let angle = Double(nextBits() >> 11) / 9_007_199_254_740_992 * 2 * Double.pi
-            let radius = (-2 * log(u)).squareRoot()
-            values[index] = Float(radius * cos(angle))
-            values[index + 1] = Float(radius * sin(angle))
-            index += 2
+    /// The next standard normal value; never nil.
+    mutating func next() -> Float? {
+        if let spare {
+            self.spare = nil
+            return spare
         }
-        return values
+        // u in (0, 1], so log(u) is finite.
+        let u = (Double(nextBits() >> 11) + 1) / 9_007_199_254_740_992
+        let angle = Double(nextBits() >> 11) / 9_007_199_254_740_992 * 2 * Double.pi
+        let radius = (-2 * log(u)).squareRoot()
+        spare = Float(radius * sin(angle))
+        return Float(radius * cos(angle))
     }
 }

@@ -26,7 +26,8 @@ struct HibariSpectrum: Sendable {
 ///
 /// then one inverse STFT (n_fft 1200, hop 300, periodic Hann, overlap-add normalized by the summed
 /// squared window, `center` trimming) at 24 kHz. Pure functions of their inputs; `Z` (complex
-/// Gaussian noise) is passed in, so a seeded generator makes the output reproducible.
+/// Gaussian noise) is read from a generator passed in, so a seeded one makes the output
+/// reproducible.
 ///
 /// FFTW: plans are made once (`FFTPlans.shared`, Swift's lazy global initialization runs the
 /// non-thread-safe planner exactly once) and executed with the new-array functions, which FFTW
@@ -94,12 +95,11 @@ enum HibariVocoder {
         return output
     }
 
-    /// The waveform of `spectrum`, `frames × hop` samples. `noise` holds the complex noise Z as
-    /// (real, imaginary) pairs, bin by bin and frame by frame within a bin: `bins × frames × 2`
-    /// values, the layout of the reference's `standard_normal((601, 2F))`.
-    static func waveform(of spectrum: HibariSpectrum, noise: [Float]) -> [Float] {
+    /// The waveform of `spectrum`, `frames × hop` samples. `noise` gives the complex noise Z as
+    /// (real, imaginary) pairs, bin by bin and frame by frame within a bin, the order of the
+    /// reference's `standard_normal((601, 2F))`; it is read as far as it goes (0 after that).
+    static func waveform(of spectrum: HibariSpectrum, noise: inout some IteratorProtocol<Float>) -> [Float] {
         let frames = spectrum.frames
-        precondition(noise.count == bins * frames * 2, "noise must hold bins × frames complex values")
         precondition(
             spectrum.f0.count == frames
                 && [
@@ -130,8 +130,9 @@ enum HibariVocoder {
                 let noiseScale = limitedExp(spectrum.noiseLogMagnitude[index])
                 let residual = limitedExp(spectrum.residualLogMagnitude[index])
                 let residualPhase = spectrum.residualPhase[index]
-                additive[out] = noise[2 * index] * noiseScale + cos(residualPhase) * residual
-                additive[out + 1] = noise[2 * index + 1] * noiseScale + sin(residualPhase) * residual
+                let (noiseReal, noiseImaginary) = (noise.next() ?? 0, noise.next() ?? 0)
+                additive[out] = noiseReal * noiseScale + cos(residualPhase) * residual
+                additive[out + 1] = noiseImaginary * noiseScale + sin(residualPhase) * residual
             }
         }
         for frame in 0..<frames {
