@@ -216,12 +216,19 @@ final class FFTPlans: @unchecked Sendable {
         // FFTW_ESTIMATE plans without touching the arrays; FFTW_UNALIGNED lets every call bring
         // its own (Swift arrays are not 16-byte aligned for sure).
         let flags = UInt32(FFTW_ESTIMATE) | UInt32(FFTW_UNALIGNED)
-        let real = fftwf_alloc_real(size)!
-        let complex = fftwf_alloc_complex(size / 2 + 1)!
-        forwardPlan = fftwf_plan_dft_r2c_1d(Int32(size), real, complex, flags)!
-        inversePlan = fftwf_plan_dft_c2r_1d(Int32(size), complex, real, flags)!
-        fftwf_free(real)
-        fftwf_free(complex)
+        guard let real = fftwf_alloc_real(size), let complex = fftwf_alloc_complex(size / 2 + 1) else {
+            fatalError("FFTW could not allocate \(size)-point buffers")
+        }
+        defer {
+            fftwf_free(real)
+            fftwf_free(complex)
+        }
+        // A 1-D real plan of any size exists for FFTW_ESTIMATE; NULL would mean a broken library.
+        guard let forward = fftwf_plan_dft_r2c_1d(Int32(size), real, complex, flags),
+            let inverse = fftwf_plan_dft_c2r_1d(Int32(size), complex, real, flags)
+        else { fatalError("FFTW could not plan a \(size)-point real transform") }
+        forwardPlan = forward
+        inversePlan = inverse
     }
 
     deinit {
