@@ -38,6 +38,9 @@ let package = Package(
         // sherpa-onnx's C API, for local/piper: declarations only. The library is not linked but
         // opened at run time from wherever scripts/install-piper put it (PiperInstallation).
         .systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx"),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f"),
+        // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
+        .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
 
         .target(name: "SpeechCore", swiftSettings: strict),
         .target(
@@ -55,6 +58,8 @@ let package = Package(
                 "CFlite",
                 "CEspeakNG",
                 "CSherpaOnnx",
+                "CFFTW",
+                "COnnxRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

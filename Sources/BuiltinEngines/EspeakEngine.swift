@@ -76,11 +76,13 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     /// The IPA phonemes of each of `clauses` as eSpeak NG reads them in `voice` (an eSpeak NG
     /// voice name, not an OpenAI one). eSpeak NG may cut a clause further at punctuation of its
     /// own; those parts are joined with a space. A clause with nothing to read gives "".
-    public func phonemize(_ clauses: [String], voice: String) async throws -> [String] {
+    /// With `tie`, the letters of a multi-letter phoneme are joined by it ("a^ɪ" for tie "^").
+    public func phonemize(_ clauses: [String], voice: String, tie: Unicode.Scalar? = nil) async throws -> [String] {
         let cleaned = clauses.map(Self.cleaned)
+        let mode = espeakPHONEMES_IPA | (tie.map { espeakPHONEMES_TIE | Int32($0.value << 8) } ?? 0)
         return try await thread.runIfActive {
             try self.selectVoice(voice)
-            return cleaned.map(Self.phonemesOnEngineThread)
+            return cleaned.map { Self.phonemesOnEngineThread($0, mode: mode) }
         }
     }
 
@@ -92,14 +94,14 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         }))
     }
 
-    private static func phonemesOnEngineThread(_ text: String) -> String {
+    private static func phonemesOnEngineThread(_ text: String, mode: Int32) -> String {
         var parts: [String] = []
         text.withCString { pointer in
             // espeak_TextToPhonemes reads one clause per call and moves the pointer past it,
             // setting it to NULL at the end of the text.
             var cursor: UnsafeRawPointer? = UnsafeRawPointer(pointer)
             while cursor != nil {
-                guard let phonemes = espeak_TextToPhonemes(&cursor, espeakCHARS_UTF8, espeakPHONEMES_IPA) else { break }
+                guard let phonemes = espeak_TextToPhonemes(&cursor, espeakCHARS_UTF8, mode) else { break }
                 let part = String(cString: phonemes)
                 if !part.isEmpty { parts.append(part) }
             }

@@ -13,12 +13,13 @@ public struct LocalEngines: Service {
 
     /// Starts every built-in engine. Flite's pieces run on a pool with one thread per core;
     /// eSpeak NG gets a thread of its own, for the life of the process (its C state is
-    /// process-global, so one engine serves every caller in the process). Piper joins them when
-    /// its parts are installed (`piper`, found by `PiperInstallation.locate()` by default) and
-    /// load, with a pool of its own; it phonemizes with the same eSpeak NG engine. Without
-    /// Piper, `logger` gets one warning saying why.
+    /// process-global, so one engine serves every caller in the process). Piper and hibari join
+    /// them when their parts are installed (found by `locate()` by default) and load, each with
+    /// a pool of its own; both phonemize with the same eSpeak NG engine. An engine that is
+    /// missing or does not load gets one warning on `logger` saying why.
     public static func start(
-        piper: PiperInstallation? = .locate(), logger: Logger = Logger(label: "speechrouter.engines")
+        piper: PiperInstallation? = .locate(), hibari: HibariInstallation? = .locate(),
+        logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> LocalEngines {
         let cores = System.coreCount
         let threads = NIOThreadPool(numberOfThreads: cores)
@@ -39,6 +40,17 @@ public struct LocalEngines: Service {
         } else {
             let hint = "scripts/install-piper makes .piper/; SPEECHROUTER_PIPER_DIR or piper_directory names another"
             logger.warning("local/piper is not served: no complete Piper installation found (\(hint))")
+        }
+        if let hibari {
+            do {
+                let engine = try await HibariEngine.start(installation: hibari, espeak: espeak, parallelism: cores)
+                engines.append(engine)
+                pools.append(engine.threads)
+            } catch {
+                logger.warning("local/hibari is not served: its installation did not load: \(error)")
+            }
+        } else {
+            logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")
         }
         return LocalEngines(engines: engines, threads: pools)
     }

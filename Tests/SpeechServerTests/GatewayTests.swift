@@ -55,9 +55,10 @@ func decodeError(_ response: TestResponse) throws -> ErrorBody.Inner {
     return body.error
 }
 
-/// The models the real engines serve: local/piper only where it is installed.
+/// The models the real engines serve: local/hibari and local/piper only where they are installed.
 let builtinModelIDs =
-    ["local/espeak-ng", "local/flite"] + (PiperInstallation.locate() != nil ? ["local/piper"] : [])
+    ["local/espeak-ng", "local/flite"] + (HibariInstallation.locate() != nil ? ["local/hibari"] : [])
+    + (PiperInstallation.locate() != nil ? ["local/piper"] : [])
 
 @Suite struct GatewayTests {
     @Test func speechStreamsPcmAndRecordsTheGeneration() async throws {

@@ -47,7 +47,7 @@ struct ModelList: Decodable {
     /// that finds no Piper installation serves.
     @Test func withoutPiperItIsNotListedAndOpenAINamesGoToFlite() async throws {
         let test = try await TestGateway.make()
-        let engines = test.gateway.engines.filter { $0.model.id != "local/piper" }
+        let engines = test.gateway.engines.filter { !["local/piper", "local/hibari"].contains($0.model.id) }
         let gateway = Gateway(engines: engines, store: test.store)
         let app = gateway.application(host: "127.0.0.1", port: 0, logger: .init(label: "test"))
         try await app.test(.router) { client in
@@ -107,8 +107,9 @@ struct PiperGatewayTests {
         try await test.run { client in
             try await client.execute(uri: "/api/v1/models?output_modalities=speech", method: .get) { response in
                 let list = try JSONDecoder().decode(ModelList.self, from: Data(buffer: response.body))
-                #expect(list.data.map(\.id) == ["local/espeak-ng", "local/flite", "local/piper"])
-                #expect(list.data[2].description.hasSuffix("Also answers to gpt-4o-mini-tts, tts-1, tts-1-hd."))
+                #expect(list.data.map(\.id) == builtinModelIDs)
+                let piper = try #require(list.data.first { $0.id == "local/piper" })
+                #expect(piper.description.hasSuffix("Also answers to gpt-4o-mini-tts, tts-1, tts-1-hd."))
                 #expect(!list.data[1].description.contains("Also answers"))
             }
             for name in ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"] {

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Turns text into the phoneme ids hibari reads: eSpeak NG's IPA (American English, multi-letter
+/// phonemes tied), rewritten into the alphabet hibari learned from Kokoro (misaki's: "a^ɪ" is "I",
+/// "t^ʃ" is "ʧ", a flap is "T"), clause punctuation kept, then cut into pieces of at most
+/// `maximumPhonemes` at sentence ends and, inside longer sentences, at clauses and words.
+struct HibariPhonemizer: Sendable {
+    let espeak: EspeakEngine
+    let vocabulary: [Unicode.Scalar: Int64]
+
+    /// hibari cuts sentences longer than this at clause punctuation (`MAX_PHONEMES` in tts.py).
+    static let maximumPhonemes = 400
+    static let espeakVoice = "en-us"
+    static let tie: Unicode.Scalar = "^"
+
+    /// Reads hibari's vocab.json: one phoneme (a single code point) → id.
+    static func vocabulary(contentsOf path: String) throws -> [Unicode.Scalar: Int64] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let entries = try JSONDecoder().decode([String: Int64].self, from: data)
+        var vocabulary: [Unicode.Scalar: Int64] = [:]
+        for (key, id) in entries {
+            let scalars = Array(key.unicodeScalars)
+            if scalars.count == 1 { vocabulary[scalars[0]] = id }
+        }
+        return vocabulary
+    }
+
+    /// The model's input for each piece of `text`: ids with the 0 pad at both ends. Empty when
+    /// nothing in the text can be read.
+    func pieces(in text: String) async throws -> [[Int64]] {
+        let clauses = PiperPhonemizer.clauses(in: text)
+        guard !clauses.isEmpty else { return [] }
+        let phonemes = try await espeak.phonemize(clauses.map(\.text), voice: Self.espeakVoice, tie: Self.tie)
+        var spoken: [(phonemes: [Unicode.Scalar], endsSentence: Bool)] = []
+        for (clause, ipa) in zip(clauses, phonemes) {
+            let words = Self.kokoro(fromEspeak: ipa).filter { $0 == " " || vocabulary[$0] != nil }
+            var scalars = Self.collapsingSpaces(words)
+            guard !scalars.isEmpty else { continue }
+            if let mark = clause.terminator?.unicodeScalars.first, vocabulary[mark] != nil {
+                scalars.append(mark)
+            }
+            spoken.append((scalars, clause.terminator.map(PiperPhonemizer.sentenceEnds.contains) ?? false))
+        }
+        return Self.pieces(spoken).map { piece in [0] + piece.compactMap { vocabulary[$0] } + [0] }
+    }
+
+    /// Joins clauses into sentences with a space between them, then cuts every sentence longer
+    /// than `limit` at clause boundaries, and any clause still longer at spaces (or anywhere, for
+    /// one endless word), as hibari does at clause punctuation.
+    static func pieces(_ clauses: [(phonemes: [Unicode.Scalar], endsSentence: Bool)], limit: Int = maximumPhonemes)
+        -> [[Unicode.Scalar]]
+    {
+        var sentences: [[[Unicode.Scalar]]] = [[]]
+        for clause in clauses {
+            sentences[sentences.count - 1].append(clause.phonemes)
+            if clause.endsSentence { sentences.append([]) }
+        }
+        var pieces: [[Unicode.Scalar]] = []
+        for sentence in sentences where !sentence.isEmpty {
+            var current: [Unicode.Scalar] = []
+            for part in sentence.flatMap({ cut($0, limit: limit) }) {
+                if !current.isEmpty && current.count + 1 + part.count > limit {
+                    pieces.append(current)
+                    current = []
+                }
+                current += current.isEmpty ? part : [" "] + part
+            }
+            if !current.isEmpty { pieces.append(current) }
+        }
+        return pieces
+    }
+
+    /// `phonemes` in parts of at most `limit`, cut after the last space that fits, or at `limit`.
+    static func cut(_ phonemes: [Unicode.Scalar], limit: Int) -> [[Unicode.Scalar]] {
+        var parts: [[Unicode.Scalar]] = []
+        var rest = phonemes[...]
+        while rest.count > limit {
+            let window = rest.prefix(limit + 1)
+            let end = window.lastIndex(of: " ").flatMap { $0 > rest.startIndex ? $0 : nil } ?? rest.startIndex + limit
+            parts.append(Array(rest[..<end]))
+            rest = rest[end...].drop(while: { $0 == " " })
+        }
+        if !rest.isEmpty { parts.append(Array(rest)) }
+        return parts
+    }
+
+    /// eSpeak NG's IPA → misaki's alphabet, as misaki's eSpeak fallback rewrites it (longest
+    /// patterns first; then syllabic consonants get a schwa before them, and leftover ties go).
+    static func kokoro(fromEspeak ipa: String) -> [Unicode.Scalar] {
+        var scalars = Array(ipa.replacing(/\([^)]+\)/, with: "").unicodeScalars)
+        for (pattern, replacement) in rewrites {
+            scalars = replacing(pattern, with: replacement, in: scalars)
+        }
+        // A syllabic mark (U+0329) after a consonant: "n̩" → "ᵊn".
+        var result: [Unicode.Scalar] = []
+        for scalar in scalars {
+            if scalar == "\u{0329}" {
+                if let last = result.popLast() { result += ["ᵊ", last] }
+            } else {
+                result.append(scalar)
+            }
+        }
+        return result.map { $0 == "o" ? "ɔ" : $0 }.filter { $0 != tie }
+    }
+
+    /// Pattern → replacement, longest pattern first.
+    static let rewrites: [([Unicode.Scalar], [Unicode.Scalar])] = [
+        ("ʔˌn\u{0329}", "tᵊn"), ("ʔn\u{0329}", "tᵊn"), ("ʔn", "tᵊn"), ("ʔ", "t"),
+        ("a^ɪ", "I"), ("a^ʊ", "W"), ("d^ʒ", "ʤ"), ("e^ɪ", "A"), ("t^ʃ", "ʧ"), ("ɔ^ɪ", "Y"), ("ə^l", "ᵊl"),
+        ("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"),
+        ("e", "A"), ("r", "ɹ"), ("x", "k"), ("ç", "k"), ("ɐ", "ə"), ("ɚ", "əɹ"), ("ɬ", "l"), ("ʲ", ""), ("ɾ", "T"),
+        ("ː", ""),
+    ].map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
+        .sorted { $0.0.count > $1.0.count }
+
+    private static func replacing(
+        _ pattern: [Unicode.Scalar], with replacement: [Unicode.Scalar], in scalars: [Unicode.Scalar]
+    )
+        -> [Unicode.Scalar]
+    {
+        var result: [Unicode.Scalar] = []
+        result.reserveCapacity(scalars.count)
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == pattern[0], index + pattern.count <= scalars.count,
+                scalars[index..<index + pattern.count].elementsEqual(pattern)
+            {
+                result += replacement
+                index += pattern.count
+            } else {
+                result.append(scalars[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    private static func collapsingSpaces(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var result: [Unicode.Scalar] = []
+        for scalar in scalars where !(scalar == " " && (result.isEmpty || result.last == " ")) {
+            result.append(scalar)
+        }
+        if result.last == " " { result.removeLast() }
+        return result
+    }
+}
