@@ -238,7 +238,7 @@ extension Engines {
 
     @Test func withoutAWorkingPiperTheOtherEnginesAreServed() async throws {
         for piper in [nil, try brokenInstallation()] {
-            let engines = try await LocalEngines.start(piper: piper).engines
+            let engines = try await LocalEngines.start(piper: piper, hibari: nil).engines
             #expect(
                 engines.map(\.model.id).sorted() == ["local/espeak-ng", "local/flite"], "\(String(describing: piper))")
         }
