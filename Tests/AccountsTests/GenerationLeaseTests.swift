@@ -111,3 +111,50 @@ import Testing
         #expect(try row.optionalString("note") == nil)
     }
 }
+
+@Suite struct SQLiteLockTests {
+    /// Another process's writer (here another connection) holds SQLite's write lock for a
+    /// second. Transactions that need it wait on their databases' own threads, so more of them
+    /// than the cooperative pool has threads still leave the pool free: a probe that sleeps in
+    /// 10 ms steps keeps its pace, and every transaction commits once the lock is free.
+    @Test func writersWaitingForAnotherConnectionsLockLeaveTheCooperativePoolFree() async throws {
+        let location = try await Backend.sqlite.makeLocation()
+        let path = (location as NSString).appendingPathComponent("speechrouter.sqlite")
+        let holder = try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))
+        try await holder.query("CREATE TABLE counter (n INTEGER)", [])
+        let waiters = ProcessInfo.processInfo.activeProcessorCount + 2
+        var databases: [SQLiteDatabase] = []
+        for _ in 0..<waiters { databases.append(try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))) }
+
+        let locked = AsyncStream.makeStream(of: Void.self)
+        async let held: Void = holder.transaction { connection in
+            _ = try await connection.query("INSERT INTO counter (n) VALUES (0)", [])
+            locked.continuation.yield()
+            try await Task.sleep(for: .seconds(1))
+        }
+        for await _ in locked.stream { break }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let databasesToWait = databases
+        async let waited: Void = withThrowingTaskGroup(of: Void.self) { group in
+            for (index, database) in databasesToWait.enumerated() {
+                group.addTask { () async throws -> Void in
+                    _ = try await database.transaction { connection in
+                        try await connection.query("INSERT INTO counter (n) VALUES ($1)", [.integer(Int64(index + 1))])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let probeStart = clock.now
+        for _ in 0..<20 { try await Task.sleep(for: .milliseconds(10)) }
+        let probe = clock.now - probeStart
+        try await waited
+        try await held
+        #expect(probe < .milliseconds(800), "the probe took \(probe): cooperative threads were parked")
+        #expect(clock.now - started >= .milliseconds(800), "the waiters did wait for the lock")
+        let rows = try await holder.query("SELECT COUNT(*) AS n FROM counter", [])
+        #expect(try rows.first?.integer("n") == Int64(waiters + 1))
+        for database in databases + [holder] { try await database.close() }
+    }
+}
