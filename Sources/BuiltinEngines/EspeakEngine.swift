@@ -81,6 +81,10 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         let cleaned = clauses.map(Self.cleaned)
         let mode = espeakPHONEMES_IPA | (tie.map { espeakPHONEMES_TIE | Int32($0.value << 8) } ?? 0)
         return try await thread.runIfActive {
+            // Selected afresh, not only when it changed: synthesis leaves state in eSpeak NG's
+            // translator that changed the phonemes of the same text now and then (seen as a
+            // hibari request that came out 175 ms shorter while other voices were speaking).
+            self.currentVoice = ""
             try self.selectVoice(voice)
             return cleaned.map { Self.phonemesOnEngineThread($0, mode: mode) }
         }

@@ -113,10 +113,11 @@ import Testing
 }
 
 @Suite struct SQLiteLockTests {
-    /// Another process's writer (here another connection) holds SQLite's write lock for a
-    /// second. Transactions that need it wait on their databases' own threads, so more of them
-    /// than the cooperative pool has threads still leave the pool free: a probe that sleeps in
-    /// 10 ms steps keeps its pace, and every transaction commits once the lock is free.
+    /// Another process's writer (here another connection) holds SQLite's write lock until a
+    /// probe task has run. Transactions that need the lock wait on their databases' own
+    /// threads, so even more of them than the cooperative pool has threads leave the pool free:
+    /// the probe runs, the holder commits, and every waiter commits after it. Were they to wait
+    /// on the pool's threads, the probe could not run and they would fail after the 5 s timeout.
     @Test func writersWaitingForAnotherConnectionsLockLeaveTheCooperativePoolFree() async throws {
         let location = try await Backend.sqlite.makeLocation()
         let path = (location as NSString).appendingPathComponent("speechrouter.sqlite")
@@ -127,14 +128,13 @@ import Testing
         for _ in 0..<waiters { databases.append(try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))) }
 
         let locked = AsyncStream.makeStream(of: Void.self)
+        let probed = AsyncStream.makeStream(of: Void.self)
         async let held: Void = holder.transaction { connection in
             _ = try await connection.query("INSERT INTO counter (n) VALUES (0)", [])
             locked.continuation.yield()
-            try await Task.sleep(for: .seconds(1))
+            for await _ in probed.stream { break }
         }
         for await _ in locked.stream { break }
-        let clock = ContinuousClock()
-        let started = clock.now
         let databasesToWait = databases
         async let waited: Void = withThrowingTaskGroup(of: Void.self) { group in
             for (index, database) in databasesToWait.enumerated() {
@@ -146,13 +146,11 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let probeStart = clock.now
-        for _ in 0..<20 { try await Task.sleep(for: .milliseconds(10)) }
-        let probe = clock.now - probeStart
-        try await waited
+        // The probe: the waiters are blocked in SQLite by now; this needs a free pool thread.
+        for _ in 0..<30 { try await Task.sleep(for: .milliseconds(10)) }
+        probed.continuation.yield()
         try await held
-        #expect(probe < .milliseconds(800), "the probe took \(probe): cooperative threads were parked")
-        #expect(clock.now - started >= .milliseconds(800), "the waiters did wait for the lock")
+        try await waited
         let rows = try await holder.query("SELECT COUNT(*) AS n FROM counter", [])
         #expect(try rows.first?.integer("n") == Int64(waiters + 1))
         for database in databases + [holder] { try await database.close() }
