@@ -11,7 +11,14 @@ final class AsyncLock: Sendable {
     private let state = Mutex(State())
 
     func withLock<Result>(_ body: () async throws -> Result) async rethrows -> Result {
-        await acquire()
+        // Uncontended (nearly always): taken without suspending, so without a trip through the
+        // executor's queue.
+        let taken = state.withLock { state in
+            guard !state.locked else { return false }
+            state.locked = true
+            return true
+        }
+        if !taken { await acquire() }
         defer { release() }
         return try await body()
     }
