@@ -1,4 +1,6 @@
 import Foundation
+// Requests carry `provider.options` as JSON values; every user of SpeechCore speaks them.
+@_exported public import JSONValue
 
 /// A parsed, shape-checked body of `POST /audio/speech`. Model and voice are checked later,
 /// against the catalog, by `ModelCatalog.resolve`.
