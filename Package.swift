@@ -42,7 +42,14 @@ let package = Package(
         // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
 
-        .target(name: "SpeechCore", swiftSettings: strict),
+        // Any JSON value, spoken by both the server's modules and the client library.
+        .target(name: "JSONValue", swiftSettings: strict),
+        .target(
+            name: "SpeechCore",
+            dependencies: [
+                "JSONValue",
+            ],
+            swiftSettings: strict),
         .target(
             name: "AudioPipeline",
             dependencies: [
@@ -102,10 +109,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        // The client library stands alone: it speaks HTTP and shares no code with the server.
+        // The client library speaks HTTP and shares only the JSONValue module with the server.
         .target(
             name: "SpeechRouterClient",
             dependencies: [
+                "JSONValue",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -13,10 +13,9 @@ public enum SQLValue: Sendable, Equatable {
 public struct SQLRow: Sendable {
     var columns: [String: SQLValue]
 
-    func integer(_ name: String) throws -> Int64 {
-        guard let value = try optionalInteger(name) else { throw SQLRowError.null(column: name) }
-        return value
-    }
+    func integer(_ name: String) throws -> Int64 { try required(name, optionalInteger) }
+    func double(_ name: String) throws -> Double { try required(name, optionalDouble) }
+    func string(_ name: String) throws -> String { try required(name, optionalString) }
 
     func optionalInteger(_ name: String) throws -> Int64? {
         switch try value(name) {
@@ -30,11 +29,6 @@ public struct SQLRow: Sendable {
         }
     }
 
-    func double(_ name: String) throws -> Double {
-        guard let value = try optionalDouble(name) else { throw SQLRowError.null(column: name) }
-        return value
-    }
-
     func optionalDouble(_ name: String) throws -> Double? {
         switch try value(name) {
         case .double(let value): return value
@@ -42,11 +36,6 @@ public struct SQLRow: Sendable {
         case .null: return nil
         case .text: throw SQLRowError.mistyped(column: name, expected: "number")
         }
-    }
-
-    func string(_ name: String) throws -> String {
-        guard let value = try optionalString(name) else { throw SQLRowError.null(column: name) }
-        return value
     }
 
     func optionalString(_ name: String) throws -> String? {
@@ -58,6 +47,11 @@ public struct SQLRow: Sendable {
     }
 
     func bool(_ name: String) throws -> Bool { try integer(name) != 0 }
+
+    private func required<Value>(_ name: String, _ read: (String) throws -> Value?) throws -> Value {
+        guard let value = try read(name) else { throw SQLRowError.null(column: name) }
+        return value
+    }
 
     private func value(_ name: String) throws -> SQLValue {
         guard let value = columns[name] else { throw SQLRowError.missing(column: name) }

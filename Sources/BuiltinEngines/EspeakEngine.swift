@@ -57,13 +57,11 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     private init(thread: NIOThreadPool, sampleRate: Int, languages: [String], variants: [String]) {
         self.thread = thread
         self.sampleRate = sampleRate
-        self.model = SpeechModel(
+        self.model = .builtin(
             id: "local/espeak-ng", name: "Local: eSpeak NG",
             description: "eSpeak NG, built in and offline: formant synthesis in over 100 languages. "
                 + "Voices are language codes, optionally with a variant (en-us+f3).",
-            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
-            voices: languages + openAIVoiceNames, defaultVoice: "en-us", supportsSpeed: true,
-            voiceVariants: variants)
+            voices: languages, defaultVoice: "en-us", voiceVariants: variants)
     }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {

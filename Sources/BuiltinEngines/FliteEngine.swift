@@ -28,12 +28,10 @@ public final class FliteEngine: SpeechEngine {
         self.threads = threads
         self.parallelism = parallelism
         self.voices = FliteVoice.registerAll()
-        let native = voices.keys.sorted()
-        self.model = SpeechModel(
+        self.model = .builtin(
             id: "local/flite", name: "Local: CMU Flite",
             description: "CMU Flite, built in and offline: small, fast, robotic English voices.",
-            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
-            voices: native + openAIVoiceNames, defaultVoice: "slt", supportsSpeed: true)
+            voices: voices.keys.sorted(), defaultVoice: "slt")
     }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {

@@ -16,8 +16,12 @@ public import SpeechCore
 /// 62 ms of CPU, the vocoder 50 ms and the noise 16 ms (release); per sentence (3-5 s of speech,
 /// debug build) one intra-op thread took 0.32-0.50 s against 0.38-0.59 s with two, and a bare C
 /// run 419 ms against 518 ms. Hence one thread per run and `parallelism` the core count.
-public final class HibariEngine: SpeechEngine {
-    public let model: SpeechModel
+public final class HibariEngine: PooledEngine {
+    public let model = SpeechModel.builtin(
+        id: "local/hibari", name: "Local: hibari (heart)",
+        description: "hibari, built in and offline: a 7.9 MB neural English voice distilled from "
+            + "Kokoro-82M's af_heart, run by ONNX Runtime. Every voice name speaks with the one voice, heart.",
+        voices: [HibariEngine.nativeVoice], defaultVoice: HibariEngine.nativeVoice)
     public let parallelism: Int
     private let session: OnnxSession
     private let phonemizer: HibariPhonemizer
@@ -35,26 +39,19 @@ public final class HibariEngine: SpeechEngine {
     public static func start(
         installation: HibariInstallation, espeak: EspeakEngine, parallelism: Int, onnxThreads: Int = 1
     ) async throws -> HibariEngine {
-        let threads = NIOThreadPool(numberOfThreads: parallelism)
-        threads.start()
-        do {
-            let (session, vocabulary) = try await threads.runIfActive {
-                let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
-                let session = try runtime.session(modelPath: installation.modelPath, threads: onnxThreads)
-                guard try session.inputCount == 2, try session.outputCount == outputs.count else {
-                    throw SpeechError.engineFailure(
-                        "\(installation.modelPath) does not have hibari's 2 inputs and 6 outputs")
-                }
-                return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath))
+        try await start(onPoolOf: parallelism, warmUpVoice: nativeVoice) {
+            let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
+            let session = try runtime.session(modelPath: installation.modelPath, threads: onnxThreads)
+            guard try session.inputCount == 2, try session.outputCount == outputs.count else {
+                throw SpeechError.engineFailure(
+                    "\(installation.modelPath) does not have hibari's 2 inputs and 6 outputs")
             }
-            let engine = HibariEngine(
+            return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath))
+        } then: { loaded, threads in
+            let (session, vocabulary) = loaded
+            return HibariEngine(
                 session: session, phonemizer: HibariPhonemizer(espeak: espeak, vocabulary: vocabulary),
                 threads: threads, parallelism: parallelism)
-            _ = try await engine.synthesize("Hi.", voice: nativeVoice, speed: 1)
-            return engine
-        } catch {
-            try? await threads.shutdownGracefully()
-            throw error
         }
     }
 
@@ -63,12 +60,6 @@ public final class HibariEngine: SpeechEngine {
         self.phonemizer = phonemizer
         self.threads = threads
         self.parallelism = parallelism
-        self.model = SpeechModel(
-            id: "local/hibari", name: "Local: hibari (heart)",
-            description: "hibari, built in and offline: a 7.9 MB neural English voice distilled from "
-                + "Kokoro-82M's af_heart, run by ONNX Runtime. Every voice name speaks with the one voice, heart.",
-            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
-            voices: [Self.nativeVoice] + openAIVoiceNames, defaultVoice: Self.nativeVoice, supportsSpeed: true)
     }
 
     /// The default, on purpose: a 100-character first sentence (6.5 s of speech) costs about 0.13 s

@@ -29,22 +29,14 @@ public struct HibariInstallation: Sendable, Equatable {
         currentDirectory: String = FileManager.default.currentDirectoryPath,
         executablePath: String? = Bundle.main.executablePath
     ) -> HibariInstallation? {
-        var roots = [currentDirectory]
-        if let executablePath {
-            var directory = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-            while directory.path != "/" {
-                roots.append(directory.path)
-                directory.deleteLastPathComponent()
-            }
-        }
-        let manager = FileManager.default
+        let search = InstallationSearchPath(currentDirectory: currentDirectory, executablePath: executablePath)
         func setting(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let library =
             setting("SPEECHROUTER_ONNXRUNTIME_LIBRARY")
-            ?? roots.lazy.map { $0 + "/.piper/sherpa_onnx/lib/libonnxruntime.so" }.first(
-                where: manager.fileExists(atPath:))
+            ?? search.candidates(".piper/sherpa_onnx/lib/libonnxruntime.so").first(
+                where: FileManager.default.fileExists(atPath:))
         guard let library else { return nil }
-        let directories = setting("SPEECHROUTER_HIBARI_DIR").map { [$0] } ?? roots.map { $0 + "/.hibari" }
+        let directories = setting("SPEECHROUTER_HIBARI_DIR").map { [$0] } ?? search.candidates(".hibari")
         return directories.lazy.map { HibariInstallation(directory: $0, runtimeLibraryPath: library) }
             .first(where: \.isComplete)
     }

@@ -28,26 +28,26 @@ public struct LocalEngines: Service {
         let espeak = try await EspeakEngine.start()
         var engines: [any SpeechEngine] = [flite, espeak]
         var pools = [threads]
-        if let piper {
+        func add(_ model: String, installedIn place: String, _ start: () async throws -> any PooledEngine) async {
             do {
-                let engine = try await PiperEngine.start(installation: piper, espeak: espeak, parallelism: cores)
+                let engine = try await start()
                 engines.append(engine)
                 pools.append(engine.threads)
             } catch {
-                logger.warning(
-                    "local/piper is not served: its installation in \(piper.directory) did not load: \(error)")
+                logger.warning("\(model) is not served: its installation\(place) did not load: \(error)")
+            }
+        }
+        if let piper {
+            await add("local/piper", installedIn: " in \(piper.directory)") {
+                try await PiperEngine.start(installation: piper, espeak: espeak, parallelism: cores)
             }
         } else {
             let hint = "scripts/install-piper makes .piper/; SPEECHROUTER_PIPER_DIR or piper_directory names another"
             logger.warning("local/piper is not served: no complete Piper installation found (\(hint))")
         }
         if let hibari {
-            do {
-                let engine = try await HibariEngine.start(installation: hibari, espeak: espeak, parallelism: cores)
-                engines.append(engine)
-                pools.append(engine.threads)
-            } catch {
-                logger.warning("local/hibari is not served: its installation did not load: \(error)")
+            await add("local/hibari", installedIn: "") {
+                try await HibariEngine.start(installation: hibari, espeak: espeak, parallelism: cores)
             }
         } else {
             logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")

@@ -15,8 +15,12 @@ public import SpeechCore
 /// thread, 0.37 s on two). One thread per piece and two pieces at a time gives the most
 /// speech per second and lets two requests progress side by side, so `num_threads` is 1 and
 /// `parallelism` the core count.
-public final class PiperEngine: SpeechEngine {
-    public let model: SpeechModel
+public final class PiperEngine: PooledEngine {
+    public let model = SpeechModel.builtin(
+        id: "local/piper", name: "Local: Piper (joe)",
+        description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
+            + "VITS via sherpa-onnx). Every voice name speaks with the one voice, joe.",
+        voices: [PiperEngine.nativeVoice], defaultVoice: PiperEngine.nativeVoice)
     public let parallelism: Int
     private let tts: SherpaTts
     private let phonemizer: PiperPhonemizer
@@ -31,23 +35,16 @@ public final class PiperEngine: SpeechEngine {
     public static func start(
         installation: PiperInstallation, espeak: EspeakEngine, parallelism: Int
     ) async throws -> PiperEngine {
-        let threads = NIOThreadPool(numberOfThreads: parallelism)
-        threads.start()
-        do {
+        try await start(onPoolOf: parallelism, warmUpVoice: nativeVoice) {
             let voice = try PiperVoice(modelPath: installation.modelPath)
-            let tts = try await threads.runIfActive {
-                let sherpa = try SherpaOnnxLibrary(path: installation.libraryPath)
-                let (model, tokens) = try voice.prepareForSherpa(in: installation.preparedDirectory)
-                return try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1)
-            }
-            let engine = PiperEngine(
+            let sherpa = try SherpaOnnxLibrary(path: installation.libraryPath)
+            let (model, tokens) = try voice.prepareForSherpa(in: installation.preparedDirectory)
+            return (voice, try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1))
+        } then: { loaded, threads in
+            let (voice, tts) = loaded
+            return PiperEngine(
                 tts: tts, phonemizer: PiperPhonemizer(espeak: espeak, voice: voice), threads: threads,
                 parallelism: parallelism)
-            _ = try await engine.synthesize("Hi.", voice: nativeVoice, speed: 1)
-            return engine
-        } catch {
-            try? await threads.shutdownGracefully()
-            throw error
         }
     }
 
@@ -56,12 +53,6 @@ public final class PiperEngine: SpeechEngine {
         self.phonemizer = phonemizer
         self.threads = threads
         self.parallelism = parallelism
-        self.model = SpeechModel(
-            id: "local/piper", name: "Local: Piper (joe)",
-            description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
-                + "VITS via sherpa-onnx). Every voice name speaks with the one voice, joe.",
-            created: 1_767_225_600, contextLength: 100_000, pricePerCharacter: "0",
-            voices: [Self.nativeVoice] + openAIVoiceNames, defaultVoice: Self.nativeVoice, supportsSpeed: true)
     }
 
     /// Synthesis time follows the audio's length (about 0.15-0.2 s per second of speech on one

@@ -33,14 +33,7 @@ public struct PiperInstallation: Sendable, Equatable {
             let installation = PiperInstallation(directory: explicit)
             return installation.isComplete ? installation : nil
         }
-        var candidates = [currentDirectory + "/.piper"]
-        if let executablePath {
-            var directory = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-            while directory.path != "/" {
-                candidates.append(directory.path + "/.piper")
-                directory.deleteLastPathComponent()
-            }
-        }
-        return candidates.lazy.map(PiperInstallation.init(directory:)).first(where: \.isComplete)
+        let search = InstallationSearchPath(currentDirectory: currentDirectory, executablePath: executablePath)
+        return search.candidates(".piper").lazy.map(PiperInstallation.init(directory:)).first(where: \.isComplete)
     }
 }

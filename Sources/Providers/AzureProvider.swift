@@ -11,27 +11,26 @@ public struct AzureProvider: SpeechProvider {
     public let name = "Azure"
     public let speedRange: ClosedRange<Double>? = 0.5...2.0
     public let maxInputCharacters = 5_000
-    let url: String
-    let apiKey: String
-    let client: UpstreamClient
+    /// The synthesis URL as its base.
+    let account: UpstreamAccount
 
     /// `endpoint` is a resource URL (`https://x.cognitiveservices.azure.com`) or a full
     /// synthesis URL; without one, `region` gives `https://{region}.tts.speech.microsoft.com`.
     public init(apiKey: String, region: String?, endpoint: String?, client: UpstreamClient) {
+        let url: String
         if let endpoint, !endpoint.isEmpty {
             let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
             url = base.hasSuffix("/cognitiveservices/v1") ? base : base + "/tts/cognitiveservices/v1"
         } else {
             url = "https://\(region ?? "eastus").tts.speech.microsoft.com/cognitiveservices/v1"
         }
-        self.apiKey = apiKey
-        self.client = client
+        account = UpstreamAccount(baseURL: url, apiKey: apiKey, client: client)
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
-        var http = HTTPClientRequest(url: url)
+        var http = HTTPClientRequest(url: account.baseURL)
         http.method = .POST
-        http.headers.add(name: "Ocp-Apim-Subscription-Key", value: apiKey)
+        http.headers.add(name: "Ocp-Apim-Subscription-Key", value: account.apiKey)
         http.headers.add(name: "Content-Type", value: "application/ssml+xml")
         http.headers.add(
             name: "X-Microsoft-OutputFormat",
@@ -39,7 +38,7 @@ public struct AzureProvider: SpeechProvider {
         http.headers.add(name: "User-Agent", value: "SpeechRouter")
         http.body = .bytes(ByteBuffer(string: Self.ssml(for: request)))
         let format = request.format
-        return try await client.send(http, provider: name, secret: apiKey) { _ in
+        return try await account.send(http, provider: name) { _ in
             format == .mp3 ? Mp3Passthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
         }
     }

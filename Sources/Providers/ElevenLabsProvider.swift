@@ -9,14 +9,10 @@ public struct ElevenLabsProvider: SpeechProvider {
     public let name = "ElevenLabs"
     public let speedRange: ClosedRange<Double>? = 0.7...1.2
     public let maxInputCharacters = 10_000
-    let baseURL: String
-    let apiKey: String
-    let client: UpstreamClient
+    let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.elevenlabs.io", apiKey: String, client: UpstreamClient) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.client = client
+        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
@@ -30,11 +26,11 @@ public struct ElevenLabsProvider: SpeechProvider {
             StreamBody(text: request.input, modelID: request.model, voiceSettings: settings), options: request.options)
         let voice = request.voice.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? request.voice
         let output = request.format == .mp3 ? "mp3_24000_48" : "pcm_24000"
-        let http = try HTTPClientRequest.json(
-            url: "\(baseURL)/v1/text-to-speech/\(voice)/stream?output_format=\(output)", body: body,
-            headers: [("xi-api-key", apiKey)])
         let format = request.format
-        return try await client.send(http, provider: name, secret: apiKey) { _ in
+        return try await account.postJSON(
+            "/v1/text-to-speech/\(voice)/stream?output_format=\(output)", body: body,
+            headers: [("xi-api-key", account.apiKey)], provider: name
+        ) { _ in
             format == .mp3 ? Mp3Passthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
         }
     }

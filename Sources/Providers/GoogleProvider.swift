@@ -9,14 +9,10 @@ public struct GoogleProvider: SpeechProvider {
     public let name = "Google"
     public let speedRange: ClosedRange<Double>? = 0.25...4.0
     public let maxInputCharacters = 4_500
-    let baseURL: String
-    let apiKey: String
-    let client: UpstreamClient
+    let account: UpstreamAccount
 
     public init(baseURL: String = "https://texttospeech.googleapis.com", apiKey: String, client: UpstreamClient) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.client = client
+        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
@@ -24,10 +20,11 @@ public struct GoogleProvider: SpeechProvider {
         let body = SynthesizeBody(
             input: .init(text: request.input), voice: .init(languageCode: language, name: request.voice),
             audioConfig: .init(audioEncoding: request.format == .mp3 ? "MP3" : "LINEAR16", speakingRate: request.speed))
-        let http = try HTTPClientRequest.json(
-            url: baseURL + "/v1/text:synthesize", body: MergedBody(body, options: request.options), headers: [("X-Goog-Api-Key", apiKey)])
         let format = request.format
-        return try await client.send(http, provider: name, secret: apiKey) { _ in
+        return try await account.postJSON(
+            "/v1/text:synthesize", body: MergedBody(body, options: request.options),
+            headers: [("X-Goog-Api-Key", account.apiKey)], provider: name
+        ) { _ in
             Base64JSONDecoder(path: ["audioContent"], format: format, pcm: .wav)
         }
     }

@@ -10,24 +10,20 @@ public struct MistralProvider: SpeechProvider {
     public let name = "Mistral"
     public let speedRange: ClosedRange<Double>? = nil
     public let maxInputCharacters = 4_000
-    let baseURL: String
-    let apiKey: String
-    let client: UpstreamClient
+    let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.mistral.ai", apiKey: String, client: UpstreamClient) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.client = client
+        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         let body = SpeechBody(
             model: request.model, input: request.input, voiceID: request.voice, responseFormat: request.format.rawValue)
-        let http = try HTTPClientRequest.json(
-            url: baseURL + "/v1/audio/speech", body: MergedBody(body, options: request.options),
-            headers: [("Authorization", "Bearer \(apiKey)"), ("Accept", "text/event-stream")])
         let format = request.format
-        return try await client.send(http, provider: name, secret: apiKey) { response in
+        return try await account.postJSON(
+            "/v1/audio/speech", body: MergedBody(body, options: request.options),
+            headers: [("Authorization", "Bearer \(account.apiKey)"), ("Accept", "text/event-stream")], provider: name
+        ) { response in
             let pcm = PCMEncoding.float32le(rate: 24_000)
             if response.headers.first(name: "content-type")?.contains("application/json") == true {
                 return Base64JSONDecoder(path: ["audio_data"], format: format, pcm: pcm)

@@ -11,14 +11,10 @@ public struct OpenAIProvider: SpeechProvider {
     public let name: String
     public let speedRange: ClosedRange<Double>? = 0.25...4.0
     public let maxInputCharacters = 4_096
-    let baseURL: String
-    let apiKey: String
-    let client: UpstreamClient
+    let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.openai.com/v1", apiKey: String, client: UpstreamClient, name: String = "OpenAI") {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.client = client
+        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
         self.name = name
     }
 
@@ -27,11 +23,12 @@ public struct OpenAIProvider: SpeechProvider {
         let body = SpeechBody(
             model: request.model, input: request.input, voice: request.voice, responseFormat: request.format.rawValue,
             speed: request.speed, instructions: request.options["instructions"] == nil ? request.instructions : nil)
-        let http = try HTTPClientRequest.json(
-            url: baseURL + "/audio/speech", body: MergedBody(body, options: request.options),
-            headers: [("Authorization", "Bearer \(apiKey)"), ("Accept", "application/octet-stream")])
         let format = request.format
-        return try await client.send(http, provider: name, secret: apiKey) { response in
+        return try await account.postJSON(
+            "/audio/speech", body: MergedBody(body, options: request.options),
+            headers: [("Authorization", "Bearer \(account.apiKey)"), ("Accept", "application/octet-stream")],
+            provider: name
+        ) { response in
             switch format {
             case .mp3: return Mp3Passthrough()
             case .pcm: return PCM16Decoder(rate: pcmRate(contentType: response.headers.first(name: "content-type")))

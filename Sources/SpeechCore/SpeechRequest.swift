@@ -1,4 +1,6 @@
 import Foundation
+// Requests carry `provider.options` as JSON values; every user of SpeechCore speaks them.
+@_exported public import JSONValue
 
 /// A parsed, shape-checked body of `POST /audio/speech`. Model and voice are checked later,
 /// against the catalog, by `ModelCatalog.resolve`.
@@ -66,62 +68,51 @@ public struct SpeechRequest: Sendable, Equatable {
             throw .invalidField(name: "voice", reason: "must be a string")
         }
 
-        switch fields["response_format"] {
-        case nil, .null?: break
-        case .string(let name)?:
+        let formats = AudioFormat.allCases.map(\.rawValue).joined(separator: ", ")
+        if let name = try optional("response_format", in: fields, mustBe: "one of \(formats)", \.stringValue) {
             guard let format = AudioFormat(rawValue: name) else { throw .unsupportedFormat(name) }
             request.responseFormat = format
-        default:
-            throw .invalidField(
-                name: "response_format",
-                reason: "must be one of \(AudioFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-
-        switch fields["speed"] {
-        case nil, .null?: break
-        case .number(let speed)?:
+        if let speed = try optional("speed", in: fields, mustBe: "a number between 0.25 and 4.0", \.numberValue) {
             guard speedRange.contains(speed) else {
                 throw .invalidField(name: "speed", reason: "must be between 0.25 and 4.0, got \(speed)")
             }
             request.speed = speed
-        default:
-            throw .invalidField(name: "speed", reason: "must be a number between 0.25 and 4.0")
         }
-
-        switch fields["provider"] {
-        case nil, .null?: break
-        case .object(let provider)?:
-            switch provider["allow_fallbacks"] {
-            case nil, .null?: break
-            case .bool(let allowed)?: request.allowFallbacks = allowed
-            default: throw .invalidField(name: "provider.allow_fallbacks", reason: "must be a boolean")
+        if let provider = try optional("provider", in: fields, mustBe: "an object", \.objectValue) {
+            if let allowed = try optional(
+                "allow_fallbacks", in: provider, of: "provider.", mustBe: "a boolean", \.boolValue)
+            {
+                request.allowFallbacks = allowed
             }
-            switch provider["options"] {
-            case nil, .null?: break
-            case .object(let options)?:
-                for (slug, value) in options {
-                    guard case .object = value else {
-                        throw .invalidField(name: "provider.options.\(slug)", reason: "must be an object")
-                    }
+            if let options = try optional(
+                "options", in: provider, of: "provider.", mustBe: "an object keyed by provider slug", \.objectValue)
+            {
+                for (slug, value) in options where value.objectValue == nil {
+                    throw .invalidField(name: "provider.options.\(slug)", reason: "must be an object")
                 }
                 request.providerOptions = options
-            default:
-                throw .invalidField(name: "provider.options", reason: "must be an object keyed by provider slug")
             }
-        default:
-            throw .invalidField(name: "provider", reason: "must be an object")
         }
-
-        switch fields["instructions"] {
-        case nil, .null?: break
-        case .string(let text)?: request.instructions = text
-        default: throw .invalidField(name: "instructions", reason: "must be a string")
+        if let text = try optional("instructions", in: fields, mustBe: "a string", \.stringValue) {
+            request.instructions = text
         }
         return request
     }
 
     /// Input length as clients count it: Unicode code points (Python's `len`, JavaScript's code points).
     public var characterCount: Int { input.unicodeScalars.count }
+
+    /// The field `key` of `fields` as `read` takes it, or nil when it is absent or null. A value
+    /// `read` does not take is an `invalidField` named `path` + `key` that must be `kind`.
+    private static func optional<Value>(
+        _ key: String, in fields: [String: JSONValue], of path: String = "", mustBe kind: String,
+        _ read: (JSONValue) -> Value?
+    ) throws(SpeechError) -> Value? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard let read = read(value) else { throw .invalidField(name: path + key, reason: "must be \(kind)") }
+        return read
+    }
 
     private static func requiredString(_ name: String, in fields: [String: JSONValue]) throws(SpeechError) -> String {
         switch fields[name] {
@@ -144,4 +135,11 @@ public struct SpeechRequest: Sendable, Equatable {
         }
         return "the body is not valid JSON"
     }
+}
+
+extension JSONValue {
+    fileprivate var stringValue: String? { if case .string(let value) = self { value } else { nil } }
+    fileprivate var numberValue: Double? { if case .number(let value) = self { value } else { nil } }
+    fileprivate var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
+    fileprivate var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 }

@@ -1,3 +1,6 @@
+// Requests and errors carry JSON values; a client needs no second import to build them.
+@_exported public import JSONValue
+
 /// The body of `POST /audio/speech`, as OpenRouter's `SpeechRequest`.
 public struct SpeechRequest: Sendable, Hashable, Encodable {
     public var model: String

@@ -95,20 +95,21 @@ extension APIError {
 
 extension APIError {
     init(_ error: BillingError) {
+        let message: String
+        let metadata: [String: JSONValue]
         switch error {
         case .keyLimitExceeded(let cost, let remaining):
-            self.init(
-                HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
-                "Key limit exceeded: this request costs \(cost) and the key has \(max(remaining, .zero)) of its limit left",
-                type: "payment_required",
-                metadata: ["cost": .number(cost.usd), "limit_remaining": .number(max(remaining, .zero).usd)])
+            let left = max(remaining, .zero)
+            message = "Key limit exceeded: this request costs \(cost) and the key has \(left) of its limit left"
+            metadata = ["cost": .number(cost.usd), "limit_remaining": .number(left.usd)]
         case .insufficientCredits(let cost, let remaining):
-            self.init(
-                HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"),
-                "Insufficient credits: this request costs \(cost) and \(max(remaining, .zero)) of credits are left",
-                type: "payment_required",
-                metadata: ["cost": .number(cost.usd), "credits_remaining": .number(max(remaining, .zero).usd)])
+            let left = max(remaining, .zero)
+            message = "Insufficient credits: this request costs \(cost) and \(left) of credits are left"
+            metadata = ["cost": .number(cost.usd), "credits_remaining": .number(left.usd)]
         }
+        self.init(
+            HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), message, type: "payment_required",
+            metadata: metadata)
     }
 }
 

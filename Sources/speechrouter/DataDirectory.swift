@@ -15,11 +15,14 @@ struct DataDirectory: ParsableArguments {
 
     private var databaseURL: String? { ProcessInfo.processInfo.environment["SPEECHROUTER_DATABASE_URL"] }
 
-    /// The store for a one-shot command, open until `close()`.
-    func openStore(instance: String = "cli") async throws -> AccountStore {
-        try await AccountStore.open(
-            databaseURL: databaseURL, dataDirectory: resolved, instance: instance,
+    /// Opens the store for a one-shot command, runs `body` with it, and closes it.
+    func withStore<Result>(_ body: (AccountStore) async throws -> Result) async throws -> Result {
+        let store = try await AccountStore.open(
+            databaseURL: databaseURL, dataDirectory: resolved, instance: "cli",
             logger: Logger(label: "speechrouter.accounts"))
+        let result = try await body(store)
+        try await store.close()
+        return result
     }
 
     /// The store for the server, to run as a service.

@@ -29,13 +29,11 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try await data.openStore()
             let settings = KeySettings(
                 name: name, limit: limit.map { Nanodollars(usd: $0) }, limitReset: limitReset.flatMap(LimitReset.init),
                 expiresAt: expiresAt.flatMap { ISO8601DateFormatter().date(from: $0) }, isManagement: management,
                 rateLimit: rateLimit.map { RateLimit(requests: $0, interval: rateInterval) })
-            let (_, secret) = try await store.createKey(settings)
-            try await store.close()
+            let (_, secret) = try await data.withStore { try await $0.createKey(settings) }
             print(secret.value)
         }
     }
@@ -45,9 +43,7 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var data: DataDirectory
 
         func run() async throws {
-            let store = try await data.openStore()
-            let keys = try await store.listKeys()
-            try await store.close()
+            let keys = try await data.withStore { try await $0.listKeys() }
             print(["hash", "label", "name", "state", "limit", "usage"].joined(separator: "\t"))
             for key in keys {
                 let state = key.disabled ? "disabled" : key.isManagement ? "management" : "enabled"
@@ -59,27 +55,31 @@ struct Keys: AsyncParsableCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a key by its hash.")
-        @Argument var hash: String
-        @OptionGroup var data: DataDirectory
+        @OptionGroup var key: KeyReference
 
         func run() async throws {
-            let store = try await data.openStore()
-            let key = try await store.updateKey(hash: hash, disabled: true)
-            try await store.close()
-            guard key != nil else { throw ValidationError("no key with hash \(hash)") }
+            try await key.change { store, hash in try await store.updateKey(hash: hash, disabled: true) != nil }
         }
     }
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a key by its hash.")
+        @OptionGroup var key: KeyReference
+
+        func run() async throws {
+            try await key.change { store, hash in try await store.deleteKey(hash: hash) }
+        }
+    }
+
+    /// The key a subcommand changes, by its hash, and the store it is in.
+    struct KeyReference: ParsableArguments {
         @Argument var hash: String
         @OptionGroup var data: DataDirectory
 
-        func run() async throws {
-            let store = try await data.openStore()
-            let deleted = try await store.deleteKey(hash: hash)
-            try await store.close()
-            guard deleted else { throw ValidationError("no key with hash \(hash)") }
+        /// Runs `change`, which answers whether the store had the key; an unknown hash fails.
+        func change(_ change: (AccountStore, String) async throws -> Bool) async throws {
+            let found = try await data.withStore { try await change($0, hash) }
+            guard found else { throw ValidationError("no key with hash \(hash)") }
         }
     }
 }
@@ -91,10 +91,10 @@ struct Credits: AsyncParsableCommand {
     @OptionGroup var data: DataDirectory
 
     func run() async throws {
-        let store = try await data.openStore()
-        try await store.setCredits(total.map { Nanodollars(usd: $0) })
-        let (credits, usage) = try await store.credits()
-        try await store.close()
+        let (credits, usage) = try await data.withStore { store in
+            try await store.setCredits(total.map { Nanodollars(usd: $0) })
+            return try await store.credits()
+        }
         print("total_credits: \(credits.map(\.description) ?? "unlimited")\ntotal_usage: \(usage)")
     }
 }

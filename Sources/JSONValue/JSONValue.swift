@@ -1,5 +1,5 @@
-/// Any JSON value: error metadata as the server sent it, and provider options as the caller
-/// wants them sent.
+/// Any JSON value, kept as it came: pass-through fields such as `provider.options`, and error
+/// metadata. The server and the client library both speak it, so it is a module of its own.
 public enum JSONValue: Sendable, Hashable, Codable {
     case null
     case bool(Bool)

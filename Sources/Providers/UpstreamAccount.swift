@@ -1,0 +1,31 @@
+import AsyncHTTPClient
+
+/// An adapter's way in to its upstream: the base URL (kept without a trailing `/`), the API key,
+/// and the shared client. Whatever is sent through it has the key scrubbed from its errors.
+struct UpstreamAccount: Sendable {
+    let baseURL: String
+    let apiKey: String
+    let client: UpstreamClient
+
+    init(baseURL: String, apiKey: String, client: UpstreamClient) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.client = client
+    }
+
+    /// POSTs `body` as JSON to `path` under the base URL.
+    func postJSON(
+        _ path: String, body: some Encodable, headers: [(String, String)], provider: String,
+        decoder: @escaping @Sendable (HTTPClientResponse) -> any BodyDecoder
+    ) async throws -> UpstreamStream {
+        let request = try HTTPClientRequest.json(url: baseURL + path, body: body, headers: headers)
+        return try await send(request, provider: provider, decoder: decoder)
+    }
+
+    func send(
+        _ request: HTTPClientRequest, provider: String,
+        decoder: @escaping @Sendable (HTTPClientResponse) -> any BodyDecoder
+    ) async throws -> UpstreamStream {
+        try await client.send(request, provider: provider, secret: apiKey, decoder: decoder)
+    }
+}
