@@ -17,6 +17,8 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     private let sampleRate: Int
     // Touched only on `thread`.
     private var currentVoice = ""
+    /// Each listed language and the name of the voice that speaks it (see `listLanguages`).
+    private let voiceNames: [String: String]
     private var currentRate: Int32 = 0
 
     static let defaultRate = 175.0
@@ -40,7 +42,7 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         let (rate, languages, variants) = try await thread.runIfActive {
-            () throws -> (Int, [String], [String]) in
+            () throws -> (Int, [String: String], [String]) in
             espeak_ng_InitializePath(nil)
             let status = espeak_ng_Initialize(nil)
             guard status == ENS_OK else { throw SpeechError.engineFailure("eSpeak NG failed to initialize (\(status))") }
@@ -54,9 +56,11 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         return EspeakEngine(thread: thread, sampleRate: rate, languages: languages, variants: variants)
     }
 
-    private init(thread: NIOThreadPool, sampleRate: Int, languages: [String], variants: [String]) {
+    private init(thread: NIOThreadPool, sampleRate: Int, languages: [String: String], variants: [String]) {
         self.thread = thread
         self.sampleRate = sampleRate
+        self.voiceNames = languages
+        let languages = languages.keys.sorted()
         self.model = .builtin(
             id: "local/espeak-ng", name: "Local: eSpeak NG",
             description: "eSpeak NG, built in and offline: formant synthesis in over 100 languages. "
@@ -111,9 +115,17 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// Selects `voice`: a voice file's name, else a listed language through the name of the
+    /// voice that speaks it, either with an optional `+variant`.
     private func selectVoice(_ voice: String) throws {
         guard voice != currentVoice else { return }
-        let status = espeak_SetVoiceByName(voice)
+        var status = espeak_SetVoiceByName(voice)
+        if status != EE_OK {
+            let parts = voice.split(separator: "+", maxSplits: 1).map(String.init)
+            if let language = parts.first, let name = voiceNames[language] {
+                status = espeak_SetVoiceByName(parts.count == 2 ? name + "+" + parts[1] : name)
+            }
+        }
         guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG has no voice \(voice)") }
         currentVoice = voice
     }
@@ -136,21 +148,26 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         return PCMAudio(samples: collector.samples, sampleRate: sampleRate)
     }
 
-    private static func listLanguages() -> [String] {
-        guard let list = espeak_ListVoices(nil) else { return [] }
-        var languages = Set<String>()
+    /// Every language eSpeak NG speaks, each with the name of the voice that speaks it best
+    /// (lowest priority number). A language code such as `en-gb` or `es-mx` is not a voice
+    /// file's name, so `espeak_SetVoiceByName` only finds it through that voice's name.
+    private static func listLanguages() -> [String: String] {
+        guard let list = espeak_ListVoices(nil) else { return [:] }
+        var best: [String: (priority: UInt8, voice: String)] = [:]
         var index = 0
         while let voice = list[index] {
             index += 1
+            guard let name = voice.pointee.name.map({ String(cString: $0) }) else { continue }
             // `languages` is a run of (priority byte, NUL-terminated name), ending with a 0 byte.
             guard var cursor = voice.pointee.languages else { continue }
             while cursor.pointee != 0 {
-                let name = String(cString: cursor + 1)
-                languages.insert(name)
+                let priority = UInt8(bitPattern: cursor.pointee)
+                let language = String(cString: cursor + 1)
+                if best[language].map({ priority < $0.priority }) ?? true { best[language] = (priority, name) }
                 cursor += 1 + strlen(cursor + 1) + 1
             }
         }
-        return languages.sorted()
+        return best.mapValues(\.voice)
     }
 
     private static func listVariants() -> [String] {

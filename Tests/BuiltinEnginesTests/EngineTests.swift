@@ -71,6 +71,29 @@ enum Engines {
         #expect(rms(audio.samples) > 300)
     }
 
+    /// Every voice `/models` lists for local/espeak-ng speaks, with a variant too: a language code
+    /// that is not also a voice file's name (en-gb, fr-fr, es-mx, zh…) is selected by language.
+    @Test func everyListedVoiceSpeaks() async throws {
+        let engine = try await Engines.espeak.value
+        let languages = engine.model.voices.filter { !openAIVoiceNames.contains($0) }
+        var silent: [String] = []
+        // Digits first; the few languages that read neither digits nor Latin letters get a word in
+        // their own script (Cyrillic, Hebrew, Cherokee) or in Elvish.
+        let texts = ["1 2 3.", "Salam, mae govannen, elen síla.", "Салам.", "שלום עולם.", "ᎣᏏᏲ."]
+        for voice in languages + ["en-gb+f3", "fr-fr+m2"] {
+            do {
+                var longest = 0
+                for text in texts where longest < 2_000 {
+                    longest = max(longest, try await engine.synthesize(text, voice: voice, speed: 1).samples.count)
+                }
+                if longest < 2_000 { silent.append("\(voice): \(longest) samples") }
+            } catch {
+                silent.append("\(voice): \(error)")
+            }
+        }
+        #expect(silent.isEmpty, "\(silent.count) of \(languages.count + 2) voices did not speak: \(silent)")
+    }
+
     @Test func languagesAndVariantsAreListed() async throws {
         let model = try await Engines.espeak.value.model
         #expect(model.voices.count > 100)
