@@ -156,6 +156,7 @@ let package = Package(
             name: "BuiltinEnginesTests",
             dependencies: [
                 "BuiltinEngines",
+                "AudioPipeline",
                 "SpeechCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

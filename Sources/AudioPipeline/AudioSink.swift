@@ -40,3 +40,17 @@ public final class AudioSink {
         try encoder.encode(resampler?.flush() ?? []) + encoder.finish()
     }
 }
+
+extension PCMAudio {
+    /// Below this a sample counts as silence (about -36 dBFS).
+    static let silenceThreshold: Int16 = 500
+
+    /// The silence to append so that this audio ends with at least `pause` of it: nothing when
+    /// its own trailing silence is long enough.
+    func silencePadding(toLast pause: Duration) -> PCMAudio {
+        let trailing = samples.reversed().prefix { abs(Int32($0)) < Int32(Self.silenceThreshold) }.count
+        let (seconds, attoseconds) = pause.components
+        let wanted = Int((Double(seconds) + Double(attoseconds) * 1e-18) * Double(sampleRate))
+        return PCMAudio(samples: [Int16](repeating: 0, count: max(wanted - trailing, 0)), sampleRate: sampleRate)
+    }
+}

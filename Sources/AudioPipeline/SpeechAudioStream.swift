@@ -85,6 +85,7 @@ public final class SpeechProgress: Sendable {
 final class PipelineState: AudioProducer {
     private struct Piece {
         let characters: Int
+        let endsSentence: Bool
         let task: Task<PCMAudio, any Error>
     }
 
@@ -136,6 +137,11 @@ final class PipelineState: AudioProducer {
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
             output += try sink.write(audio)
+            // Pieces are synthesized apart, and engines trim the silence after a last sentence:
+            // between sentences the listener gets a pause of at least `sentencePause`.
+            if piece.endsSentence && !inFlight.isEmpty {
+                output += try sink.write(audio.silencePadding(toLast: PipelineState.sentencePause))
+            }
             sink.spoke(characters: piece.characters)
             spokeSamples = spokeSamples || !audio.samples.isEmpty
             spokeAPiece = spokeSamples
@@ -143,12 +149,18 @@ final class PipelineState: AudioProducer {
         return output
     }
 
+    /// The pause between two sentences: eSpeak NG's own CLI leaves 0.31-0.34 s at 175 wpm.
+    static let sentencePause = Duration.milliseconds(250)
+
     private func fill() {
         while inFlight.count < max(stream.engine.parallelism, 1), let text = splitter.next() {
             let engine = stream.engine
             let (piece, voice, speed) = (String(text), stream.voice, stream.speed)
             let task = Task { try await engine.synthesize(piece, voice: voice, speed: speed) }
-            inFlight.append(Piece(characters: piece.unicodeScalars.count, task: task))
+            inFlight.append(
+                Piece(
+                    characters: piece.unicodeScalars.count, endsSentence: SentenceSplitter.endsSentence(piece),
+                    task: task))
         }
     }
 }

@@ -86,6 +86,13 @@ extension Substring {
 }
 
 extension SentenceSplitter {
+    /// Whether `piece` ends a sentence (its last character, closing quotes and brackets aside,
+    /// is a sentence end), where a listener expects a pause.
+    public static func endsSentence(_ piece: some StringProtocol) -> Bool {
+        guard let last = piece.last(where: { !$0.isWhitespace && !"\"'”’)]»".contains($0) }) else { return false }
+        return Iterator.sentenceEnds.contains(last)
+    }
+
     /// Consecutive sentences joined into pieces of at most `maxLength` characters, for
     /// upstreams that take a bounded input per request: as few requests as possible, each
     /// ending at a sentence boundary (or inside an over-long sentence, at a comma or space).
