@@ -139,7 +139,7 @@ final class PipelineState: AudioProducer {
             output += try sink.write(audio)
             // Pieces are synthesized apart, and engines trim the silence after a last sentence:
             // between sentences the listener gets a pause of at least `sentencePause`.
-            if piece.endsSentence && !inFlight.isEmpty {
+            if piece.endsSentence && !inFlight.isEmpty && !audio.samples.isEmpty {
                 output += try sink.write(audio.silencePadding(toLast: PipelineState.sentencePause))
             }
             sink.spoke(characters: piece.characters)

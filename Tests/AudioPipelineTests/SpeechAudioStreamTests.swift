@@ -39,6 +39,9 @@ final class ToneEngine: SpeechEngine {
     }
 }
 
+/// The pause between sentences, in samples at 24 kHz (the tone engine's pieces end loud).
+let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) * 24
+
 @Suite struct SpeechAudioStreamTests {
     let text = (1...12).map { "Sentence number \($0) is here." }.joined(separator: " ")
 
@@ -53,7 +56,8 @@ final class ToneEngine: SpeechEngine {
         }
         #expect(chunks.count >= 12, "one chunk per sentence, plus the resampler's tail")
         let samples = chunks.reduce(0) { $0 + $1.count } / 2
-        let expected = SentenceSplitter(text).reduce(0) { $0 + $1.count } * 240  // 10 ms at 24 kHz
+        // 10 ms a character at 24 kHz, and a sentence pause between each two of the 12 sentences.
+        let expected = SentenceSplitter(text).reduce(0) { $0 + $1.count } * 240 + 11 * sentencePauseSamples
         #expect(abs(samples - expected) <= 48)
         #expect(engine.calls == SentenceSplitter(text).map(String.init))
         #expect(progress.spokenCharacters == SentenceSplitter(text).reduce(0) { $0 + $1.unicodeScalars.count })
@@ -93,7 +97,8 @@ final class ToneEngine: SpeechEngine {
         {
             samples += chunk.count / 2
         }
-        #expect(abs(samples - "Two is heard.".count * 240) <= 48)
+        // The one spoken sentence, and the pause after it (more pieces follow, silent ones).
+        #expect(abs(samples - ("Two is heard.".count * 240 + sentencePauseSamples)) <= 48)
     }
 
     @Test func piecesThatAllGiveNoSamplesAreUnspeakable() async {
