@@ -124,7 +124,10 @@ def test_sigterm_lets_streams_in_flight_finish_then_exits_zero(tmp_path):
     for data in audio:
         assert pcm_seconds(data) > 80, f"{pcm_seconds(data):.1f} s of audio for 40 sentences"
         assert pcm_peak(data) > 1000
-    assert len({len(data) for data in audio}) <= 2, [len(data) for data in audio]
+    # The same text each time: the same length within 1% (Flite's excitation noise is random, and
+    # the pause after a sentence pads whatever silence the sentence ended with).
+    lengths = [len(data) for data in audio]
+    assert max(lengths) <= 1.01 * min(lengths), lengths
 
     assert instance.process.wait(timeout=60) == 0
     print(f"\nexited {time.monotonic() - signalled:.2f} s after SIGTERM")
