@@ -7,7 +7,7 @@ public struct ModelCatalog: Sendable {
     /// OpenAI's speech model names, so that the OpenAI SDK's own examples work unchanged.
     public static let openAIModelNames = ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"]
     /// The built-in models OpenAI's names go to, best first: the first one served wins.
-    public static let aliasPreference = ["local/piper", "local/flite"]
+    public static let aliasPreference = ["local/hibari", "local/piper", "local/flite"]
 
     /// A catalog of `models`, with OpenAI's model names pointing at the best one of them
     /// unless `aliases` says otherwise.

@@ -38,7 +38,16 @@ import Testing
             voices: ["alloy"], defaultVoice: "alloy", supportsSpeed: true)
     }
 
-    @Test func openAIModelNamesGoToPiperWhenItIsServed() throws {
+    @Test func openAIModelNamesGoToHibariWhenItIsServed() throws {
+        let catalog = ModelCatalog(models: ["local/espeak-ng", "local/flite", "local/hibari", "local/piper"].map(Self.model))
+        for name in ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"] {
+            #expect(try catalog.resolve(SpeechRequest(model: name, input: "hi", voice: "alloy")).model.id == "local/hibari")
+        }
+        #expect(catalog.aliases(of: "local/hibari") == ["gpt-4o-mini-tts", "tts-1", "tts-1-hd"])
+        #expect(catalog.aliases(of: "local/piper") == [])
+    }
+
+    @Test func openAIModelNamesGoToPiperWithoutHibari() throws {
         let catalog = ModelCatalog(models: ["local/espeak-ng", "local/flite", "local/piper"].map(Self.model))
         for name in ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"] {
             let resolved = try catalog.resolve(SpeechRequest(model: name, input: "hi", voice: "alloy"))

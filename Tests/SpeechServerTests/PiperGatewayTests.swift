@@ -102,30 +102,6 @@ struct PiperGatewayTests {
         }
     }
 
-    @Test func openAIModelNamesGoToPiperAndTheRecordNamesIt() async throws {
-        let test = try await TestGateway.make()
-        try await test.run { client in
-            try await client.execute(uri: "/api/v1/models?output_modalities=speech", method: .get) { response in
-                let list = try JSONDecoder().decode(ModelList.self, from: Data(buffer: response.body))
-                #expect(list.data.map(\.id) == builtinModelIDs)
-                let piper = try #require(list.data.first { $0.id == "local/piper" })
-                #expect(piper.description.hasSuffix("Also answers to gpt-4o-mini-tts, tts-1, tts-1-hd."))
-                #expect(!list.data[1].description.contains("Also answers"))
-            }
-            for name in ["tts-1", "tts-1-hd", "gpt-4o-mini-tts"] {
-                let body = #"{"model":"\#(name)","input":"Hello.","voice":"nova","response_format":"mp3"}"#
-                let id = try await client.execute(
-                    uri: "/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: body)
-                ) { response in
-                    #expect(response.status == .ok)
-                    return try #require(response.headers[.generationID])
-                }
-                let record = try #require(try await test.store.generation(id: id))
-                #expect(record.model == "local/piper" && record.voice == "nova")
-            }
-        }
-    }
-
     @Test func oddInputIsSpokenAroundOrRejectedClearly() async throws {
         let test = try await TestGateway.make()
         try await test.run { client in
