@@ -103,17 +103,24 @@ http {{ access_log off; client_body_temp_path {work}/body; keepalive_requests 10
         data = work / "data"
         key = subprocess.run([str(binary()), "keys", "create", "--data-dir", str(data)], capture_output=True,
                              text=True, check=True).stdout.strip()
-        router_port = free_port()
         env = {**os.environ, "OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": upstream + "/v1", "LOG_LEVEL": "warning"}
-        processes.append(subprocess.Popen([str(binary()), "serve", "--port", str(router_port), "--data-dir", str(data)],
-                                          env=env, stdout=subprocess.DEVNULL))
-        router = f"http://127.0.0.1:{router_port}"
-        wait_http(router + "/health")
+
+        def serve(*arguments: str) -> str:
+            port = free_port()
+            processes.append(subprocess.Popen([str(binary()), "serve", "--port", str(port), "--data-dir", str(data),
+                                               *arguments], env=env, stdout=subprocess.DEVNULL))
+            wait_http(f"http://127.0.0.1:{port}/health")
+            return f"http://127.0.0.1:{port}"
 
         body = {"model": "openai/gpt-4o-mini-tts-2025-12-15", "input": "Hello! This is a text-to-speech test.",
                 "voice": "alloy", "response_format": "mp3"}
+        authorization = {"Authorization": f"Bearer {key}"}
         targets = {"direct (nginx)": (upstream + "/v1/audio/speech", {**body, "model": "gpt-4o-mini-tts"}, {}),
-                   "SpeechRouter": (router + "/api/v1/audio/speech", body, {"Authorization": f"Bearer {key}"})}
+                   "SpeechRouter": (serve() + "/api/v1/audio/speech", body, authorization)}
+        if os.environ.get("COMPARE_EXECUTORS"):
+            # The same binary with Swift's own cooperative pool instead of NIO's event loops.
+            targets["SR cooperative"] = (serve("--executor", "cooperative") + "/api/v1/audio/speech", body,
+                                         authorization)
 
         litellm = os.environ.get("LITELLM_BIN") or shutil.which("litellm")
         if litellm:

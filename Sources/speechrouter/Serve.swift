@@ -4,6 +4,8 @@ import BuiltinEngines
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import Providers
 import ServiceLifecycle
 import SpeechServer
@@ -18,6 +20,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A JSON configuration file (model prices, rate limit).") var config: String?
     @Option(help: "Seconds that streams in flight may take to finish after SIGTERM or SIGINT (0-3600).")
     var shutdownGrace: Double = 30
+    @Option(help: "Where Swift tasks run: event-loops (NIO's threads, no hop between network I/O and handlers) or cooperative (Swift's own pool).")
+    var executor: TaskExecutorChoice = .eventLoops
     @OptionGroup var data: DataDirectory
 
     func validate() throws {
@@ -28,6 +32,11 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if executor == .eventLoops {
+            // Before any service starts: from here on every task runs on the event loops of
+            // NIO's singleton group, the same threads that Hummingbird and AsyncHTTPClient use.
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         var logger = Logger(label: "speechrouter")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
         let configuration = try config.map(GatewayConfiguration.load(path:)) ?? GatewayConfiguration()
@@ -67,4 +76,10 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
         logger.info("stopped")
     }
+}
+
+/// The executor of Swift's global tasks while serving.
+enum TaskExecutorChoice: String, ExpressibleByArgument, CaseIterable {
+    case eventLoops = "event-loops"
+    case cooperative
 }
