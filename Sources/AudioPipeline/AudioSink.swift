@@ -4,18 +4,31 @@ public import SpeechCore
 /// the response's format by one encoder (so pieces join into one continuous stream), with the
 /// characters spoken counted for billing. Built-in engines and upstream providers both write
 /// here. One sink per response, advanced by one task at a time (it owns C state).
+///
+/// The encoder is made on first use: an upstream MP3 that passes through untouched never needs
+/// one (making a LAME encoder costs more than the rest of such a request).
 public final class AudioSink {
-    private let encoder: any AudioEncoder
+    private let format: AudioFormat
+    private var madeEncoder: (any AudioEncoder)?
     private var resampler: Resampler?
     private let progress: SpeechProgress?
 
-    public init(format: AudioFormat, progress: SpeechProgress?) throws(SpeechError) {
-        self.encoder = try format.makeEncoder()
+    public init(format: AudioFormat, progress: SpeechProgress?) {
+        self.format = format
         self.progress = progress
     }
 
+    private var encoder: any AudioEncoder {
+        get throws(SpeechError) {
+            if let madeEncoder { return madeEncoder }
+            let encoder = try format.makeEncoder()
+            madeEncoder = encoder
+            return encoder
+        }
+    }
+
     /// Bytes that open the stream (a WAV header), before any audio.
-    public func begin() -> [UInt8] { encoder.begin() }
+    public func begin() throws(SpeechError) -> [UInt8] { try encoder.begin() }
 
     /// Samples at any rate, resampled and encoded.
     public func write(_ audio: PCMAudio) throws(SpeechError) -> [UInt8] {
@@ -37,7 +50,8 @@ public final class AudioSink {
 
     /// What the resampler and the encoder still hold; call once, at the end of the stream.
     public func finish() throws(SpeechError) -> [UInt8] {
-        try encoder.encode(resampler?.flush() ?? []) + encoder.finish()
+        let encoder = try self.encoder
+        return try encoder.encode(resampler?.flush() ?? []) + encoder.finish()
     }
 }
 

@@ -115,9 +115,9 @@ final class PipelineState: AudioProducer {
         } else {
             fill()
             guard !inFlight.isEmpty else { throw SpeechError.unspeakableInput(model: stream.engine.model.id) }
-            sink = try AudioSink(format: stream.format, progress: stream.progress)
+            sink = AudioSink(format: stream.format, progress: stream.progress)
             self.sink = sink
-            output = sink.begin()
+            output = try sink.begin()
         }
         var spokeAPiece = false
         while !spokeAPiece || output.isEmpty {

@@ -110,11 +110,12 @@ final class UpstreamState: AudioProducer {
                     throw ProviderError(
                         .malformed, provider: candidate.provider.name, message: "\(candidate.provider.name) sent no audio")
                 }
-                let sink = try AudioSink(format: request.responseFormat, progress: stream.progress)
+                let sink = AudioSink(format: request.responseFormat, progress: stream.progress)
                 endpoint = candidate
                 upstream = iterator
                 self.sink = sink
-                return sink.begin() + (try convert(first, into: sink))
+                // Passed-through MP3 has no header of ours, and so needs no encoder.
+                return (upstreamFormat == .mp3 ? [] : try sink.begin()) + (try convert(first, into: sink))
             } catch let error as ProviderError {
                 lastError = error
                 let more = position + 1 < stream.endpoints.count

@@ -76,8 +76,8 @@ func zeroCrossings(_ samples: [Int16]) -> Int {
 
     @Test func theSinkJoinsPiecesAtAnyRateIntoOneStreamAndCountsWhatWasSpoken() throws {
         let progress = SpeechProgress()
-        let sink = try AudioSink(format: .pcm, progress: progress)
-        var bytes = sink.begin()
+        let sink = AudioSink(format: .pcm, progress: progress)
+        var bytes = try sink.begin()
         bytes += try sink.write(PCMAudio(samples: tone(seconds: 1, rate: 16_000), sampleRate: 16_000))
         sink.spoke(characters: 12)
         bytes += try sink.write(PCMAudio(samples: tone(seconds: 1, rate: 16_000), sampleRate: 16_000))
