@@ -358,7 +358,7 @@ public final class AccountStore: Service, Sendable {
             limitReset: try row.optionalString("limit_reset").flatMap(LimitReset.init(rawValue:)),
             expiresAt: try row.optionalDouble("expires_at").map(Date.init(timeIntervalSince1970:)),
             rateLimit: requests.flatMap { requests in
-                interval.map { RateLimit(requests: Int(clamping: requests), interval: $0) }
+                interval.map { RateLimit(requests: Int(clamping: requests), interval: $0).clamped }
             },
             periodUsage: Nanodollars(try row.integer("period_used_nanos")),
             reserved: Nanodollars(try row.integer("reserved_nanos")),

@@ -38,6 +38,9 @@ struct Say: AsyncParsableCommand {
 
     func validate() throws {
         _ = try outputFormat()
+        if let speed, !(0.25...4.0).contains(speed) {
+            throw ValidationError("--speed must be from 0.25 to 4.0, not \(speed)")
+        }
     }
 
     /// The format named by --format, else by the output's extension.
