@@ -73,13 +73,20 @@ extension AudioProducer {
 
 /// Counts what a stream has spoken so far, for billing a stream that ends early.
 public final class SpeechProgress: Sendable {
-    private let characters = Mutex(0)
-
+    private let characters = Mutex((spoken: 0, incurred: 0))
     public init() {}
 
-    public var spokenCharacters: Int { characters.withLock { $0 } }
+    /// Characters whose audio has been made: charged once it reaches the client.
+    public var spokenCharacters: Int { characters.withLock { $0.spoken } }
 
-    public func add(_ count: Int) { characters.withLock { $0 += count } }
+    /// Characters an upstream has started to speak, and so bills us for whether or not the
+    /// client takes the audio: charged however the stream ends.
+    public var incurredCharacters: Int { characters.withLock { $0.incurred } }
+
+    public func add(_ count: Int) { characters.withLock { $0.spoken += count } }
+
+    public func incur(_ count: Int) { characters.withLock { $0.incurred += count } }
+
 }
 
 final class PipelineState: AudioProducer {

@@ -4,13 +4,20 @@ out of range, upstream secrets, redirects, partial upstream streams, oversized i
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sqlite3
+import struct
 import subprocess
+import threading
+import time
 
 import pytest
 import requests
 
-from support import assert_error, binary_path
+from fake_openai import serve_in_thread
+from support import assert_error, binary_path, free_port, text_of_length
+from test_lifetimes import raw_request
 from test_upstream_and_accounts import Instance, create_key
 
 
@@ -98,3 +105,96 @@ def test_a_rate_limit_stored_out_of_range_neither_kills_the_server_nor_fails_the
         assert instance.process.poll() is None
     finally:
         instance.stop()
+
+
+UPSTREAM_KEY = "sk-fake-upstream-key-0002"
+OPENAI_MODEL = "openai/gpt-4o-mini-tts-2025-12-15"
+OPENAI_PRICE_NANOS = 600  # $0.0000006 a character
+
+
+def generation(data_dir, generation_id: str, status: str | None = None) -> dict:
+    """The generation's row, once it has left `running` (or reached `status`)."""
+    deadline = time.monotonic() + 30
+    while True:
+        connection = sqlite3.connect(f"file:{data_dir / 'speechrouter.sqlite'}?mode=ro", uri=True, timeout=10)
+        connection.row_factory = sqlite3.Row
+        row = connection.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
+        connection.close()
+        if row is not None and row["status"] != "running" and status in (None, row["status"]):
+            return dict(row)
+        assert time.monotonic() < deadline, f"generation {generation_id}: {row and dict(row)}"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def long_mp3(tmp_path_factory) -> bytes:
+    path = tmp_path_factory.mktemp("mp3") / "long.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=240",
+                    "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame", "-b:a", "48k", str(path)], check=True)
+    return path.read_bytes()
+
+
+def test_a_client_that_resets_mid_upstream_stream_is_charged_the_piece_the_upstream_billed(tmp_path, long_mp3):
+    release = threading.Event()
+    upstream = serve_in_thread(free_port(), UPSTREAM_KEY, long_mp3, b"", hold_at=0.9, release=release)
+    key = create_key(tmp_path)
+    instance = Instance(tmp_path, env={"OPENAI_API_KEY": UPSTREAM_KEY,
+                                       "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream.server_address[1]}/v1"})
+    try:
+        text = text_of_length(3905)
+        sock = socket.create_connection(("127.0.0.1", instance.port))
+        sock.sendall(raw_request(instance.port, key, {"model": OPENAI_MODEL, "input": text, "voice": "alloy",
+                                                      "response_format": "mp3"}))
+        received = b""
+        while received.count(b"\r\n\r\n") == 0 or len(received.split(b"\r\n\r\n", 1)[1]) < 0.88 * len(long_mp3):
+            chunk = sock.recv(65536)
+            assert chunk, received[:300]
+            received += chunk
+        head = received.split(b"\r\n\r\n", 1)[0].decode()
+        assert head.startswith("HTTP/1.1 200"), head
+        generation_id = re.search(r"(?im)^x-generation-id: (\S+)", head).group(1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        release.set()  # the upstream goes on speaking; the gateway finds the client gone at its next write
+        row = generation(tmp_path, generation_id)
+        assert row["status"] == "cancelled", row
+        assert row["spoken_characters"] == 3905, row
+        assert row["cost_nanos"] == 3905 * OPENAI_PRICE_NANOS, row
+        usage = sqlite3.connect(tmp_path / "speechrouter.sqlite").execute(
+            "SELECT used_nanos, reserved_nanos FROM api_keys").fetchone()
+        assert usage == (3905 * OPENAI_PRICE_NANOS, 0)
+    finally:
+        release.set()
+        instance.stop()
+        upstream.shutdown()
+
+
+def test_instructions_are_capped_and_billed(tmp_path):
+    upstream = serve_in_thread(free_port(), UPSTREAM_KEY, b"\xff\xf3" * 2000, b"")
+    key = create_key(tmp_path)
+    instance = Instance(tmp_path, env={"OPENAI_API_KEY": UPSTREAM_KEY,
+                                       "OPENAI_BASE_URL": f"http://127.0.0.1:{upstream.server_address[1]}/v1"})
+    try:
+        def speak(**fields):
+            body = {"model": OPENAI_MODEL, "input": "Hi.", "voice": "alloy", "response_format": "mp3", **fields}
+            return requests.post(instance.base + "/api/v1/audio/speech", json=body, timeout=60,
+                                 headers={"Authorization": f"Bearer {key}"})
+
+        assert_error(speak(instructions="x" * 900_000), 400, contains="4096", param="instructions")
+        assert_error(speak(instructions="é" * 4097), 400, contains="4096", param="instructions")
+        assert_error(speak(provider={"options": {"openai": {"instructions": "x" * 5000}}}), 400,
+                     param="provider.options.openai.instructions")
+        assert upstream.received == [], "nothing over the cap went upstream"
+
+        for fields, billed in [({"instructions": "é" * 4096}, 3 + 4096),
+                               ({"provider": {"options": {"openai": {"instructions": "Calm."}}},
+                                 "instructions": "Ignored, the option wins."}, 3 + 5)]:
+            response = speak(**fields)
+            assert response.status_code == 200, response.text
+            row = generation(tmp_path, response.headers["X-Generation-Id"], "completed")
+            assert (row["characters"], row["spoken_characters"]) == (billed, billed), row
+            assert row["cost_nanos"] == billed * OPENAI_PRICE_NANOS, row
+        assert len(upstream.received) == 2
+    finally:
+        instance.stop()
+        upstream.shutdown()
