@@ -114,6 +114,13 @@ private struct Delivery: Sendable {
     let logger: Logger
 
     func send(to writer: inout any ResponseBodyWriter) async throws {
+        defer {
+            // What the engine's C library printed, once per request instead of once per complaint.
+            if let messages = meter.progress.libraryMessages {
+                logger.notice(
+                    "speech engine messages", metadata: ["generation": "\(lease.record.id)", "messages": "\(messages)"])
+            }
+        }
         var iterator = rest
         var chunk: [UInt8]? = first
         var spoken = spokenWithFirst
