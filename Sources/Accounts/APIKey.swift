@@ -27,6 +27,33 @@ public struct RateLimit: Sendable, Equatable {
         self.requests = requests
         self.interval = interval
     }
+
+    /// The requests a rate limit may allow per interval.
+    public static let requestRange = 1...1_000_000_000
+    /// The interval in seconds: at least a second (rate windows are counted per whole window
+    /// start, and a tiny interval has no meaningful window), at most a leap year.
+    public static let intervalRange = 1.0...31_622_400.0
+
+    /// This limit brought into the ranges: what a rate limit stored before they were checked
+    /// (`keys create --rate-interval 0` or `1e300`) means now, rather than a trap or a 500.
+    var clamped: RateLimit {
+        let interval = interval.isNaN ? 60 : min(max(interval, Self.intervalRange.lowerBound), Self.intervalRange.upperBound)
+        return RateLimit(
+            requests: min(max(requests, Self.requestRange.lowerBound), Self.requestRange.upperBound), interval: interval)
+    }
+
+    /// Why `requests` is not a rate limit's request count, or nil when it is.
+    public static func problem(requests: Int) -> String? {
+        requestRange.contains(requests)
+            ? nil : "must be between \(requestRange.lowerBound) and \(requestRange.upperBound), not \(requests)"
+    }
+
+    /// Why `interval` is not a rate limit's interval, or nil when it is.
+    public static func problem(interval: Double) -> String? {
+        intervalRange.contains(interval)
+            ? nil
+            : "must be between \(Int(intervalRange.lowerBound)) and \(Int(intervalRange.upperBound)) seconds, not \(interval)"
+    }
 }
 
 /// A key as stored: never the secret, only its SHA-256, which is also its public id (`hash`).

@@ -76,8 +76,12 @@ public final class AccountStore: Service, Sendable {
         (directory as NSString).appendingPathComponent("speechrouter.sqlite")
     }
 
-    /// Applies the schema versions this database does not have yet.
-    public func migrate() async throws { try await Migrations.apply(to: database) }
+    /// Applies the schema versions this database does not have yet, after checking that it
+    /// can be reached at all (a wrong host, password or `sslmode` fails here, by its cause).
+    public func migrate() async throws {
+        try await database.probe()
+        try await Migrations.apply(to: database)
+    }
 
     /// Runs the database until graceful shutdown, then closes it.
     public func run() async throws { try await database.run() }
@@ -358,7 +362,7 @@ public final class AccountStore: Service, Sendable {
             limitReset: try row.optionalString("limit_reset").flatMap(LimitReset.init(rawValue:)),
             expiresAt: try row.optionalDouble("expires_at").map(Date.init(timeIntervalSince1970:)),
             rateLimit: requests.flatMap { requests in
-                interval.map { RateLimit(requests: Int(clamping: requests), interval: $0) }
+                interval.map { RateLimit(requests: Int(clamping: requests), interval: $0).clamped }
             },
             periodUsage: Nanodollars(try row.integer("period_used_nanos")),
             reserved: Nanodollars(try row.integer("reserved_nanos")),

@@ -4,7 +4,8 @@ import Synchronization
 /// A running generation, owned by the request that started it. It records exactly one end:
 /// the first `end(_:)` wins, and a lease dropped without one (a client that reset before the
 /// response head left, a task torn down at shutdown) is recorded as cancelled by its ledger.
-/// A stream that ends early is charged for the characters whose audio was delivered.
+/// A stream that ends early is charged for the characters whose audio was delivered, or that an
+/// upstream has started to speak, whichever is more.
 public final class GenerationLease: Sendable {
     public let record: GenerationRecord
     private let ledger: GenerationLedger
@@ -13,6 +14,7 @@ public final class GenerationLease: Sendable {
     private struct State {
         var ended = false
         var deliveredCharacters = 0
+        var incurredCharacters = 0
         var firstByteAt: Date?
         var provider: String?
     }
@@ -45,6 +47,14 @@ public final class GenerationLease: Sendable {
         }
     }
 
+    /// The first `characters` of the input cost us already (an upstream has started speaking
+    /// them): charged however the generation ends, delivered or not.
+    public func incurred(characters: Int) {
+        state.withLock { state in
+            state.incurredCharacters = max(state.incurredCharacters, min(characters, record.characters))
+        }
+    }
+
     /// Records how the generation ended, once; later calls change nothing.
     public func end(_ status: GenerationStatus, at date: Date = Date()) async {
         let end = state.withLock { state -> GenerationEnd? in
@@ -60,7 +70,8 @@ public final class GenerationLease: Sendable {
     private func makeEnd(_ status: GenerationStatus, _ state: State, at date: Date = Date()) -> GenerationEnd {
         GenerationEnd(
             id: record.id, status: status,
-            spokenCharacters: status == .completed ? record.characters : state.deliveredCharacters,
+            spokenCharacters: status == .completed
+                ? record.characters : max(state.deliveredCharacters, state.incurredCharacters),
             firstByteAt: state.firstByteAt, provider: state.provider, at: date)
     }
 }

@@ -10,6 +10,7 @@ import PostgresNIO
 /// command, in the task `connect` starts and `close` cancels and awaits.
 public final class PostgresDatabase: SQLDatabase {
     private let client: PostgresClient
+    private let url: PostgresURL
     private let runner: Task<Void, Never>?
     private let logger: Logger
 
@@ -18,38 +19,62 @@ public final class PostgresDatabase: SQLDatabase {
     public static func connect(url: String, logger: Logger) async throws -> PostgresDatabase {
         let unstarted = try make(url: url, logger: logger)
         // Immediate: the pool is running before the first query asks it for a connection.
+        try await unstarted.probe()
         let database = PostgresDatabase(
-            client: unstarted.client, runner: Task.immediate { await unstarted.client.run() }, logger: logger)
+            client: unstarted.client, url: unstarted.url, runner: Task.immediate { await unstarted.client.run() },
+            logger: logger)
         _ = try await database.query("SELECT 1", [])
         return database
     }
 
-    /// The database without its pool running: `run()` it as a service.
+    /// The database without its pool running: `run()` it as a service. TLS as the URL's
+    /// `sslmode` says (libpq's default, `prefer`, when it says nothing).
     public static func make(url: String, logger: Logger) throws -> PostgresDatabase {
-        guard let components = URLComponents(string: url), let host = components.host,
-            ["postgres", "postgresql"].contains(components.scheme ?? "")
-        else {
-            throw DatabaseURLError(url: url)
-        }
-        let database = components.path.split(separator: "/").first.map(String.init)
+        let url = try PostgresURL(url)
         var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: database, tls: .disable)
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: url.tls)
         configuration.options.maximumConnections = 8
-        // `?search_path=schema` puts every pooled connection in that schema (used to isolate tests).
-        if let schema = components.queryItems?.first(where: { $0.name == "search_path" })?.value {
+        if let schema = url.searchPath {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
         var background = logger
         background.logLevel = max(logger.logLevel, .warning)  // pool churn is routine, not news
         let client = PostgresClient(configuration: configuration, backgroundLogger: background)
-        return PostgresDatabase(client: client, runner: nil, logger: logger)
+        return PostgresDatabase(client: client, url: url, runner: nil, logger: logger)
     }
 
-    private init(client: PostgresClient, runner: Task<Void, Never>?, logger: Logger) {
+    private init(client: PostgresClient, url: PostgresURL, runner: Task<Void, Never>?, logger: Logger) {
         self.client = client
+        self.url = url
         self.runner = runner
         self.logger = logger
+    }
+
+    /// Opens one connection with the pool's settings, and closes it. The pool itself retries a
+    /// connection that fails until its circuit breaker trips, a minute later, with an error
+    /// that names no cause (seen with `sslmode=require` against a server without TLS).
+    public func probe() async throws {
+        var configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+            tls: .disable)
+        if let tls = url.tlsConfiguration {
+            let context = try NIOSSLContext(configuration: tls)
+            configuration.tls = url.sslMode == .prefer ? .prefer(context) : .require(context)
+        }
+        if let schema = url.searchPath { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch let error as PSQLError {
+            let cause =
+                error.code == .sslUnsupported
+                ? "the server does not offer TLS"
+                : error.serverInfo?[.message] ?? error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
+            throw DatabaseConnectionError(url: url, cause: cause)
+        } catch {
+            throw DatabaseConnectionError(url: url, cause: "\(error)")
+        }
     }
 
     @discardableResult
@@ -122,9 +147,4 @@ public final class PostgresDatabase: SQLDatabase {
         default: return .text(try cell.decode(String.self))
         }
     }
-}
-
-public struct DatabaseURLError: Error, CustomStringConvertible {
-    public var url: String
-    public var description: String { "SPEECHROUTER_DATABASE_URL is not a postgres://user:password@host:port/database URL" }
 }

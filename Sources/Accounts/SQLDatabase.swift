@@ -85,6 +85,12 @@ public protocol SQLDatabase: Sendable {
     func close() async throws
     /// Serves until graceful shutdown, then closes (the database's life as a service).
     func run() async throws
+    /// Throws, naming the cause, when the database cannot be reached at all.
+    func probe() async throws
+}
+
+extension SQLDatabase {
+    public func probe() async throws {}
 }
 
 /// A connection inside a transaction.

@@ -73,13 +73,44 @@ extension AudioProducer {
 
 /// Counts what a stream has spoken so far, for billing a stream that ends early.
 public final class SpeechProgress: Sendable {
-    private let characters = Mutex(0)
+    private let characters = Mutex((spoken: 0, incurred: 0))
+    /// What engines' C libraries printed, each distinct line once with how often.
+    private let messages = Mutex([String: Int]())
+    /// Distinct library lines kept per stream: the rest are counted, not stored.
+    static let distinctMessageLimit = 20
 
     public init() {}
 
-    public var spokenCharacters: Int { characters.withLock { $0 } }
+    /// Characters whose audio has been made: charged once it reaches the client.
+    public var spokenCharacters: Int { characters.withLock { $0.spoken } }
 
-    public func add(_ count: Int) { characters.withLock { $0 += count } }
+    /// Characters an upstream has started to speak, and so bills us for whether or not the
+    /// client takes the audio: charged however the stream ends.
+    public var incurredCharacters: Int { characters.withLock { $0.incurred } }
+
+    public func add(_ count: Int) { characters.withLock { $0.spoken += count } }
+
+    public func incur(_ count: Int) { characters.withLock { $0.incurred += count } }
+
+    /// Keeps what an engine's C library printed while speaking a piece.
+    public func noteLibraryMessages(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        messages.withLock { messages in
+            for line in lines {
+                let key = messages[line] != nil || messages.count < Self.distinctMessageLimit ? line : "(other lines)"
+                messages[key, default: 0] += 1
+            }
+        }
+    }
+
+    /// One line for all the library's messages of this stream (`espeak: No envelope (×2076)`),
+    /// nil when there were none: for a log line, once per request.
+    public var libraryMessages: String? {
+        let counted = messages.withLock { $0 }
+        guard !counted.isEmpty else { return nil }
+        return counted.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { $0.value == 1 ? $0.key : "\($0.key) (×\($0.value))" }.joined(separator: "; ")
+    }
 }
 
 final class PipelineState: AudioProducer {
@@ -137,6 +168,7 @@ final class PipelineState: AudioProducer {
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
             output += try sink.write(audio)
+            stream.progress?.noteLibraryMessages(audio.libraryMessages)
             // Pieces are synthesized apart, and engines trim the silence after a last sentence:
             // between sentences the listener gets a pause of at least `sentencePause`.
             if piece.endsSentence && !inFlight.isEmpty && !audio.samples.isEmpty {

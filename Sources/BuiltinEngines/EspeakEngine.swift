@@ -137,15 +137,17 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
             currentRate = rate
         }
         let collector = SampleCollector()
-        let status = withExtendedLifetime(collector) {
-            text.withCString { pointer in
-                espeak_Synth(
-                    pointer, strlen(pointer) + 1, 0, POS_CHARACTER, 0, UInt32(espeakCHARS_UTF8), nil,
-                    Unmanaged.passUnretained(collector).toOpaque())
+        let (status, messages) = StandardErrorCapture.capture {
+            withExtendedLifetime(collector) {
+                text.withCString { pointer in
+                    espeak_Synth(
+                        pointer, strlen(pointer) + 1, 0, POS_CHARACTER, 0, UInt32(espeakCHARS_UTF8), nil,
+                        Unmanaged.passUnretained(collector).toOpaque())
+                }
             }
         }
         guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG synthesis failed (\(status))") }
-        return PCMAudio(samples: collector.samples, sampleRate: sampleRate)
+        return PCMAudio(samples: collector.samples, sampleRate: sampleRate, libraryMessages: messages)
     }
 
     /// Every language eSpeak NG speaks, each with the name of the voice that speaks it best

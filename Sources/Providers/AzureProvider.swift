@@ -56,8 +56,11 @@ public struct AzureProvider: SpeechProvider {
             var attributes = "style=\"\(xmlEscaped(style))\""
             switch request.options["styledegree"] {
             case .number(let degree)?: attributes += " styledegree=\"\(min(max(degree, 0.01), 2))\""
-            case .string(let degree)? where Double(degree) != nil:
-                attributes += " styledegree=\"\(min(max(Double(degree)!, 0.01), 2))\""
+            case .string(let text)?:
+                // "nan" or "inf" parse as numbers; Azure takes 0.01 to 2.
+                if let degree = Double(text), degree.isFinite {
+                    attributes += " styledegree=\"\(min(max(degree, 0.01), 2))\""
+                }
             default: break
             }
             inner = "<mstts:express-as \(attributes)>\(inner)</mstts:express-as>"

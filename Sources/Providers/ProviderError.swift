@@ -53,11 +53,21 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
 
     static let rawLimit = 1_000
 
-    /// Classifies a non-2xx answer. `secret` is scrubbed from the body before it is kept.
+    /// This error with every form of `secret` removed from what it says.
+    func redacting(_ secret: UpstreamSecret) -> ProviderError {
+        var error = self
+        error.message = secret.redacted(message)
+        error.raw = raw.map(secret.redacted)
+        error.retryAfter = retryAfter.map(secret.redacted)
+        return error
+    }
+
+    /// Classifies a non-2xx answer; `body` is kept truncated, so it must have been redacted
+    /// whole before (a cut could leave part of a secret that no longer matches).
     static func from(
-        status: Int, body: String, headers: HTTPHeaders, provider: String, secret: String, message: String
+        status: Int, body: String, headers: HTTPHeaders, provider: String, message: String
     ) -> ProviderError {
-        var raw = secret.isEmpty ? body : body.replacingOccurrences(of: secret, with: "[redacted]")
+        var raw = body
         if raw.count > rawLimit { raw = String(raw.prefix(rawLimit)) + "…" }
         let kind: Kind
         switch status {
@@ -65,6 +75,7 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         case 429: kind = .rateLimited
         case 408, 504: kind = .timeout
         case 400..<500: kind = .invalidRequest
+        // A 3xx is an answer too: redirects are not followed, as they would take our key along.
         default: kind = .unavailable
         }
         return ProviderError(

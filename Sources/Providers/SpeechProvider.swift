@@ -50,19 +50,29 @@ public struct UpstreamStream: AsyncSequence, Sendable {
     let body: HTTPClientResponse.Body
     let decoder: any BodyDecoder
     let provider: String
+    let secret: UpstreamSecret
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(body: body.makeAsyncIterator(), decoder: decoder, provider: provider)
+        Iterator(body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
         var body: HTTPClientResponse.Body.AsyncIterator
         var decoder: any BodyDecoder
         let provider: String
+        let secret: UpstreamSecret
         var pending: [UpstreamChunk] = []
         var ended = false
 
         public mutating func next() async throws -> UpstreamChunk? {
+            do {
+                return try await decodedChunk()
+            } catch let error as ProviderError {
+                throw error.redacting(secret)
+            }
+        }
+
+        private mutating func decodedChunk() async throws -> UpstreamChunk? {
             while pending.isEmpty {
                 if ended { return nil }
                 let buffer: ByteBuffer?

@@ -6,11 +6,13 @@ struct UpstreamAccount: Sendable {
     let baseURL: String
     let apiKey: String
     let client: UpstreamClient
+    let secret: UpstreamSecret
 
     init(baseURL: String, apiKey: String, client: UpstreamClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.client = client
+        self.secret = UpstreamSecret(apiKey)
     }
 
     /// POSTs `body` as JSON to `path` under the base URL.
@@ -26,6 +28,6 @@ struct UpstreamAccount: Sendable {
         _ request: HTTPClientRequest, provider: String,
         decoder: @escaping @Sendable (HTTPClientResponse) -> any BodyDecoder
     ) async throws -> UpstreamStream {
-        try await client.send(request, provider: provider, secret: apiKey, decoder: decoder)
+        try await client.send(request, provider: provider, secret: secret, decoder: decoder)
     }
 }

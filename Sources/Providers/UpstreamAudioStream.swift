@@ -61,6 +61,8 @@ final class UpstreamState: AudioProducer {
     var endpoint: ProviderEndpoint?
     var pieces: [String] = []
     var index = 0
+    /// Pieces counted as incurred: each once its first audio arrived.
+    var incurredPieces = 0
     var upstream: UpstreamStream.Iterator?
     var upstreamFormat = UpstreamFormat.pcm
     var sink: AudioSink?
@@ -74,6 +76,7 @@ final class UpstreamState: AudioProducer {
         guard let endpoint, let sink else { return try await start() }
         while true {
             if let chunk = try await upstream?.next() {
+                incurFirstAudio()
                 let bytes = try convert(chunk, into: sink)
                 if !bytes.isEmpty { return bytes }
                 continue
@@ -114,6 +117,7 @@ final class UpstreamState: AudioProducer {
                 endpoint = candidate
                 upstream = iterator
                 self.sink = sink
+                incurFirstAudio()
                 // Passed-through MP3 has no header of ours, and so needs no encoder.
                 return (upstreamFormat == .mp3 ? [] : try sink.begin()) + (try convert(first, into: sink))
             } catch let error as ProviderError {
@@ -123,6 +127,13 @@ final class UpstreamState: AudioProducer {
             }
         }
         throw lastError!
+    }
+
+    /// Counts the current piece as incurred, once: the upstream bills a piece whose audio has started.
+    private func incurFirstAudio() {
+        guard incurredPieces == index else { return }
+        incurredPieces += 1
+        stream.progress?.incur(pieces[index].unicodeScalars.count)
     }
 
     private func open(_ endpoint: ProviderEndpoint, piece: String) async throws -> UpstreamStream {

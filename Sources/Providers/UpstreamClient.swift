@@ -16,6 +16,9 @@ public final class UpstreamClient: Service, Sendable {
             connect: TimeAmount(connectTimeout), read: TimeAmount(firstByteTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
         configuration.httpVersion = .automatic
+        // A redirect would carry our key header and the body to wherever it points: an
+        // upstream that answers 3xx gets the answer it asked for, an upstream error (502).
+        configuration.redirectConfiguration = .disallow
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.deadline = .minutes(15)
     }
@@ -29,26 +32,30 @@ public final class UpstreamClient: Service, Sendable {
         try await http.shutdown()
     }
 
-    /// Sends `request`; a non-2xx answer becomes a `ProviderError` (body read, truncated and
-    /// scrubbed of `secret`), a 2xx the decoded audio stream.
+    /// Sends `request`; a non-2xx answer becomes a `ProviderError` (body read, truncated and,
+    /// like every error of the exchange, scrubbed of `secret`), a 2xx the decoded audio stream.
     func send(
-        _ request: HTTPClientRequest, provider: String, secret: String,
+        _ request: HTTPClientRequest, provider: String, secret: UpstreamSecret,
         decoder: @escaping @Sendable (HTTPClientResponse) -> any BodyDecoder
     ) async throws -> UpstreamStream {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: deadline)
         } catch {
-            throw ProviderError.from(transport: error, provider: provider)
+            throw ProviderError.from(transport: error, provider: provider).redacting(secret)
         }
         guard (200..<300).contains(response.status.code) else {
-            let body = (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? ""
-            let detail = upstreamMessage(body) ?? response.status.reasonPhrase
+            let body = secret.redacted(
+                (try? await response.body.collect(upTo: 64 * 1024)).map { String(buffer: $0) } ?? "")
+            let detail =
+                (300..<400).contains(response.status.code)
+                ? "a redirect, which is not followed" : upstreamMessage(body) ?? response.status.reasonPhrase
             throw ProviderError.from(
                 status: Int(response.status.code), body: body, headers: response.headers, provider: provider,
-                secret: secret, message: "\(provider) answered \(response.status.code): \(detail)")
+                message: "\(provider) answered \(response.status.code): \(detail)"
+            ).redacting(secret)
         }
-        return UpstreamStream(body: response.body, decoder: decoder(response), provider: provider)
+        return UpstreamStream(body: response.body, decoder: decoder(response), provider: provider, secret: secret)
     }
 }
 

@@ -2,10 +2,14 @@
 public struct PCMAudio: Sendable {
     public var samples: [Int16]
     public var sampleRate: Int
+    /// What the engine's C library printed while making this audio (eSpeak NG's `No envelope`),
+    /// for the request to log once instead of the library writing it to the terminal.
+    public var libraryMessages: [String]
 
-    public init(samples: [Int16], sampleRate: Int) {
+    public init(samples: [Int16], sampleRate: Int, libraryMessages: [String] = []) {
         self.samples = samples
         self.sampleRate = sampleRate
+        self.libraryMessages = libraryMessages
     }
 }
 

@@ -17,6 +17,8 @@ public struct SpeechRequest: Sendable, Equatable {
     public var allowFallbacks = true
 
     public static let speedRange = 0.25...4.0
+    /// The longest `instructions` taken, in code points: OpenAI's own cap.
+    public static let maxInstructionCharacters = 4_096
 
     public init(
         model: String, input: String, voice: String? = nil, responseFormat: AudioFormat = .pcm,
@@ -91,17 +93,38 @@ public struct SpeechRequest: Sendable, Equatable {
                 for (slug, value) in options where value.objectValue == nil {
                     throw .invalidField(name: "provider.options.\(slug)", reason: "must be an object")
                 }
+                if case .string(let text)? = options["openai"]?.objectValue?["instructions"] {
+                    try checkInstructions(text, name: "provider.options.openai.instructions")
+                }
                 request.providerOptions = options
             }
         }
         if let text = try optional("instructions", in: fields, mustBe: "a string", \.stringValue) {
+            try checkInstructions(text, name: "instructions")
             request.instructions = text
         }
         return request
     }
 
+    private static func checkInstructions(_ text: String, name: String) throws(SpeechError) {
+        let count = text.unicodeScalars.count
+        guard count <= maxInstructionCharacters else {
+            throw .invalidField(
+                name: name, reason: "must be at most \(maxInstructionCharacters) characters, got \(count)")
+        }
+    }
+
     /// Input length as clients count it: Unicode code points (Python's `len`, JavaScript's code points).
     public var characterCount: Int { input.unicodeScalars.count }
+
+    /// The instructions an OpenAI-compatible upstream gets (`provider.options.openai.instructions`
+    /// wins over the top-level field), in code points: text the upstream bills as well as the input.
+    public var instructionCharacters: Int {
+        if case .object(let options)? = providerOptions["openai"], case .string(let text)? = options["instructions"] {
+            return text.unicodeScalars.count
+        }
+        return instructions?.unicodeScalars.count ?? 0
+    }
 
     /// The field `key` of `fields` as `read` takes it, or nil when it is absent or null. A value
     /// `read` does not take is an `invalidField` named `path` + `key` that must be `kind`.

@@ -128,8 +128,12 @@ enum KeyBody {
         switch body["limit"] {
         case nil: return nil
         case .null?: return .some(nil)
-        case .number(let usd)? where usd >= 0: return .some(Nanodollars(usd: usd))
-        default: throw SpeechError.invalidField(name: "limit", reason: "must be a non-negative number of USD or null")
+        case .number(let usd)?:
+            guard let limit = Nanodollars(usd: usd) else {
+                throw SpeechError.invalidField(name: "limit", reason: "\(Nanodollars.requirement) or null, not \(usd)")
+            }
+            return .some(limit)
+        default: throw SpeechError.invalidField(name: "limit", reason: "must be a number of USD or null")
         }
     }
 

@@ -134,23 +134,31 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// The longest upstream timeout accepted; a request's whole upstream exchange is cut at 15 minutes anyway.
     public static let maximumTimeoutSeconds = 3_600.0
 
+    /// The highest price per character accepted: $1, so the full cost of the longest input
+    /// (a 1 MiB body) stays far inside the amounts a key's limit is summed in.
+    public static let maximumPricePerCharacter = Nanodollars(1_000_000_000)
+    /// The longest context length accepted: a longer input could not fit in a request body anyway.
+    public static let maximumContextLength = 1 << 20
+
     public func validate() throws {
         for (id, override) in models.sorted(by: { $0.key < $1.key }) {
-            if let price = override.pricePerCharacter, Nanodollars(usd: price) == nil {
+            if let price = override.pricePerCharacter,
+                !(Nanodollars(usd: price).map { $0 <= Self.maximumPricePerCharacter } ?? false)
+            {
                 throw ConfigurationError(
-                    "models.\(id).price_per_character: \"\(price)\" is not a USD amount in whole billionths")
+                    "models.\(id).price_per_character: \"\(price)\" is not a USD amount from 0 to 1 in whole billionths")
             }
-            if let length = override.contextLength, length < 1 {
-                throw ConfigurationError("models.\(id).context_length must be at least 1 character, not \(length)")
+            if let length = override.contextLength, !(1...Self.maximumContextLength).contains(length) {
+                throw ConfigurationError(
+                    "models.\(id).context_length must be from 1 to \(Self.maximumContextLength) characters, not \(length)")
             }
         }
         if let limit = rateLimit {
-            if limit.requests < 1 {
-                throw ConfigurationError("rate_limit.requests must be at least 1, not \(limit.requests)")
+            if let problem = RateLimit.problem(requests: limit.requests) {
+                throw ConfigurationError("rate_limit.requests \(problem)")
             }
-            if !(limit.intervalSeconds > 0) || !limit.intervalSeconds.isFinite {
-                throw ConfigurationError(
-                    "rate_limit.interval_seconds must be a positive number of seconds, not \(limit.intervalSeconds)")
+            if let problem = RateLimit.problem(interval: limit.intervalSeconds) {
+                throw ConfigurationError("rate_limit.interval_seconds \(problem)")
             }
         }
         let timeouts = [

@@ -26,11 +26,12 @@ struct SpeechRoutes: Sendable {
         guard let backend = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
 
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
+        let billing = Billing(speech: speech, backend: backend)
         let record = GenerationRecord(
             id: id.description, keyHash: key.hash, model: speech.model.id,
             provider: { if case .engine = backend { "local" } else { "pending" } }(),
             voice: speech.voice, format: speech.request.responseFormat.rawValue,
-            characters: speech.request.characterCount,
+            characters: billing.characters(spoken: speech.request.characterCount),
             pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: Date())
         // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
         // From here on the lease records exactly one end, whichever way the request goes.
@@ -38,11 +39,12 @@ struct SpeechRoutes: Sendable {
 
         let progress = SpeechProgress()
         var (output, serving) = backend.audio(for: speech, progress: progress)
+        let meter = Meter(lease: lease, progress: progress, billing: billing)
         // The first piece is made before the status line leaves, so a request that cannot be
         // spoken at all still gets a proper error instead of an empty 200.
         let first: [UInt8]
         do {
-            first = try await output.next() ?? []
+            first = try await meter.next(of: &output) ?? []
         } catch {
             lease.served(by: serving.value)
             await lease.end(Self.status(after: error))
@@ -50,8 +52,7 @@ struct SpeechRoutes: Sendable {
         }
         lease.served(by: serving.value)
         let stream = Delivery(
-            lease: lease, progress: progress, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
-            logger: context.logger)
+            meter: meter, first: first, spokenWithFirst: progress.spokenCharacters, rest: output, logger: context.logger)
         let headers: HTTPFields = [
             .contentType: speech.request.responseFormat.contentType,
             .generationID: id.description,
@@ -67,11 +68,45 @@ struct SpeechRoutes: Sendable {
     }
 }
 
+/// What a generation bills: the input's characters, and for a model served upstream the
+/// instructions sent along with it (OpenAI bills them too), counted with its first piece.
+struct Billing: Sendable {
+    let instructionCharacters: Int
+
+    init(speech: ResolvedSpeech, backend: SpeechBackend) {
+        if case .upstream = backend {
+            instructionCharacters = speech.request.instructionCharacters
+        } else {
+            instructionCharacters = 0  // the built-in engines ignore instructions
+        }
+    }
+
+    /// The billed characters once the first `spoken` characters of the input are spoken.
+    func characters(spoken: Int) -> Int { spoken > 0 ? spoken + instructionCharacters : 0 }
+}
+
+/// Tells a generation's lease what its audio has cost so far.
+private struct Meter: Sendable {
+    let lease: GenerationLease
+    let progress: SpeechProgress
+    let billing: Billing
+
+    /// The next chunk of `output`; however that ends, the lease learns what an upstream has
+    /// billed us for by then.
+    func next(of output: inout SpeechOutput) async throws -> [UInt8]? {
+        defer { lease.incurred(characters: billing.characters(spoken: progress.incurredCharacters)) }
+        return try await output.next()
+    }
+
+    /// Audio covering the first `spoken` characters of the input has reached the client.
+    func delivered(spoken: Int) { lease.delivered(characters: billing.characters(spoken: spoken)) }
+}
+
 /// The rest of one response after its head: writes the audio as it is made and tells the
 /// lease what reached the client and how the stream ended.
 private struct Delivery: Sendable {
-    let lease: GenerationLease
-    let progress: SpeechProgress
+    let meter: Meter
+    var lease: GenerationLease { meter.lease }
     let first: [UInt8]
     /// The characters covered by `first`: a stream cut short is charged for what was delivered.
     let spokenWithFirst: Int
@@ -79,6 +114,13 @@ private struct Delivery: Sendable {
     let logger: Logger
 
     func send(to writer: inout any ResponseBodyWriter) async throws {
+        defer {
+            // What the engine's C library printed, once per request instead of once per complaint.
+            if let messages = meter.progress.libraryMessages {
+                logger.notice(
+                    "speech engine messages", metadata: ["generation": "\(lease.record.id)", "messages": "\(messages)"])
+            }
+        }
         var iterator = rest
         var chunk: [UInt8]? = first
         var spoken = spokenWithFirst
@@ -91,10 +133,10 @@ private struct Delivery: Sendable {
                 await lease.end(.cancelled)
                 throw error
             }
-            lease.delivered(characters: spoken)
+            meter.delivered(spoken: spoken)
             do {
-                chunk = try await iterator.next()
-                spoken = progress.spokenCharacters
+                chunk = try await meter.next(of: &iterator)
+                spoken = meter.progress.spokenCharacters
             } catch {
                 // Bytes already left with a 200: cut the stream, as the contract says.
                 let status = SpeechRoutes.status(after: error)

@@ -25,12 +25,20 @@ struct Keys: AsyncParsableCommand {
             if let expiresAt, ISO8601DateFormatter().date(from: expiresAt) == nil {
                 throw ValidationError("--expires-at must be an ISO 8601 date-time such as 2027-01-01T00:00:00Z")
             }
-            if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
+            if let limit, Nanodollars(usd: limit) == nil {
+                throw ValidationError("--limit \(Nanodollars.requirement), not \(limit)")
+            }
+            if let rateLimit, let problem = RateLimit.problem(requests: rateLimit) {
+                throw ValidationError("--rate-limit \(problem)")
+            }
+            if let problem = RateLimit.problem(interval: rateInterval) {
+                throw ValidationError("--rate-interval \(problem)")
+            }
         }
 
         func run() async throws {
             let settings = KeySettings(
-                name: name, limit: limit.map { Nanodollars(usd: $0) }, limitReset: limitReset.flatMap(LimitReset.init),
+                name: name, limit: limit.flatMap { Nanodollars(usd: $0) }, limitReset: limitReset.flatMap(LimitReset.init),
                 expiresAt: expiresAt.flatMap { ISO8601DateFormatter().date(from: $0) }, isManagement: management,
                 rateLimit: rateLimit.map { RateLimit(requests: $0, interval: rateInterval) })
             let (_, secret) = try await data.withStore { try await $0.createKey(settings) }
@@ -90,9 +98,15 @@ struct Credits: AsyncParsableCommand {
     @Argument var total: Double?
     @OptionGroup var data: DataDirectory
 
+    func validate() throws {
+        if let total, Nanodollars(usd: total) == nil {
+            throw ValidationError("the total \(Nanodollars.requirement), not \(total)")
+        }
+    }
+
     func run() async throws {
         let (credits, usage) = try await data.withStore { store in
-            try await store.setCredits(total.map { Nanodollars(usd: $0) })
+            try await store.setCredits(total.flatMap { Nanodollars(usd: $0) })
             return try await store.credits()
         }
         print("total_credits: \(credits.map(\.description) ?? "unlimited")\ntotal_usage: \(usage)")

@@ -12,8 +12,9 @@ struct LocalSynthesis {
     var speed: Double?
     var format: String
 
-    /// Calls `receive` with each encoded chunk and the fraction of the input spoken so far.
-    func speak(_ receive: ([UInt8], Double) throws -> Void) async throws {
+    /// Calls `receive` with each encoded chunk and the fraction of the input spoken so far;
+    /// returns what the engine's C library printed meanwhile, in one line, if anything.
+    func speak(_ receive: ([UInt8], Double) throws -> Void) async throws -> String? {
         do {
             guard let format = AudioFormat(rawValue: format) else { throw SpeechError.unsupportedFormat(format) }
             if let speed, !SpeechRequest.speedRange.contains(speed) {
@@ -37,6 +38,7 @@ struct LocalSynthesis {
             for try await chunk in stream {
                 try receive(chunk, Double(progress.spokenCharacters) / total)
             }
+            return progress.libraryMessages.map { "\(speech.model.id): \($0)" }
         } catch let error as SpeechError {
             throw CommandFailure(APIError(error).message)
         }

@@ -38,6 +38,9 @@ struct Say: AsyncParsableCommand {
 
     func validate() throws {
         _ = try outputFormat()
+        if let speed, !(0.25...4.0).contains(speed) {
+            throw ValidationError("--speed must be from 0.25 to 4.0, not \(speed)")
+        }
     }
 
     /// The format named by --format, else by the output's extension.
@@ -65,12 +68,13 @@ struct Say: AsyncParsableCommand {
         let input = try text ?? Self.readStandardInput()
         var destination = AudioOutput(path: output ?? "speech.\(format)")
         var progress = ProgressBar(shown: input.unicodeScalars.count >= Self.longInput)
+        var libraryMessages: String?
         do {
             if let client = try server.client() {
                 try await speak(input, format: format, with: client, into: &destination, progress: &progress)
             } else {
                 let synthesis = LocalSynthesis(model: model, input: input, voice: voice, speed: speed, format: format)
-                try await synthesis.speak { chunk, fraction in
+                libraryMessages = try await synthesis.speak { chunk, fraction in
                     try destination.write(chunk)
                     progress.update(fraction: fraction, note: Self.size(destination.bytesWritten))
                 }
@@ -82,6 +86,7 @@ struct Say: AsyncParsableCommand {
             destination.discard()
             throw error
         }
+        if let libraryMessages { FileHandle.standardError.write(Data("\(libraryMessages)\n".utf8)) }
         if !destination.isStandardOutput {
             FileHandle.standardError.write(
                 Data("Wrote \(destination.path) (\(Self.size(destination.bytesWritten)))\n".utf8))

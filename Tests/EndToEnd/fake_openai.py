@@ -14,7 +14,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def make_server(port: int, key: str, mp3: bytes, pcm: bytes) -> ThreadingHTTPServer:
+def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float | None = None,
+                release: threading.Event | None = None) -> ThreadingHTTPServer:
+    """With `hold_at`, the audio stops after that fraction of it until `release` is set, as a
+    real upstream's stream waits on synthesis."""
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,7 +65,12 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes) -> ThreadingHTTPSer
             self.send_header("Content-Type", content_type)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            held = hold_at is None
             for start in range(0, len(audio), 4096):
+                if not held and start >= len(audio) * hold_at:
+                    held = True
+                    self.wfile.flush()
+                    release.wait(timeout=120)
                 piece = audio[start:start + 4096]
                 self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
@@ -73,8 +81,8 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes) -> ThreadingHTTPSer
     return server
 
 
-def serve_in_thread(port: int, key: str, mp3: bytes, pcm: bytes) -> ThreadingHTTPServer:
-    server = make_server(port, key, mp3, pcm)
+def serve_in_thread(port: int, key: str, mp3: bytes, pcm: bytes, **holding) -> ThreadingHTTPServer:
+    server = make_server(port, key, mp3, pcm, **holding)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

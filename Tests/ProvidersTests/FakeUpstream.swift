@@ -20,6 +20,10 @@ final class FakeUpstream: Sendable {
         case slowFirstByte(Duration)
         case truncated
         case invalidBase64
+        /// A 401 whose body quotes the key it got: as sent, percent-encoded and JSON-escaped.
+        case echoingKey
+        /// A 307 to another host (`localhost` for `127.0.0.1`), where `/stolen` records what arrives.
+        case redirect
     }
 
     struct Received: Sendable {
@@ -29,7 +33,8 @@ final class FakeUpstream: Sendable {
         var body: String
     }
 
-    static let key = "sk-upstream-secret-1234"
+    /// With characters that percent-encoding and JSON escaping change, so every form differs.
+    static let key = "sk-upstream/secret+1234="
     /// One second of a 440 Hz tone at 24 kHz, the audio every fake returns.
     static let tone: [Int16] = (0..<24_000).map { Int16(8_000 * sin(2 * Double.pi * 440 * Double($0) / 24_000)) }
     static let mp3: [UInt8] = {
@@ -59,7 +64,28 @@ final class FakeUpstream: Sendable {
         router.post("/cognitiveservices/v1") { request, context in try await self.azure(request, context) }
         router.post("/v1/text-to-speech/:voice/stream") { request, context in try await self.elevenLabs(request, context) }
         router.post("/v1/text:synthesize") { request, context in try await self.google(request, context) }
+        router.post("/stolen") { request, context in
+            _ = self.record("stolen", request, body: String(buffer: try await request.body.collect(upTo: 1 << 20)))
+            return Self.audio(Self.mp3, contentType: "audio/mpeg", fault: .none)
+        }
         return router
+    }
+
+    /// The answer of a fault that comes before the request is even checked, if `fault` is one.
+    private static func hostile(_ fault: Fault, _ request: Request, sentKey: String) -> Response? {
+        switch fault {
+        case .echoingKey:
+            let encoded = sentKey.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? sentKey
+            let escaped = sentKey.replacingOccurrences(of: "/", with: #"\/"#)
+            return json(
+                401,
+                #"{"error":{"message":"Incorrect API key provided: \#(escaped) (\#(encoded), \#(encoded.lowercased()))","#
+                    + #""type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#)
+        case .redirect:
+            let host = (request.head.authority ?? "").replacingOccurrences(of: "127.0.0.1", with: "localhost")
+            return Response(status: .temporaryRedirect, headers: [.location: "http://\(host)/stolen"])
+        default: return nil
+        }
     }
 
     // MARK: OpenAI
@@ -67,6 +93,8 @@ final class FakeUpstream: Sendable {
     private func openAI(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
         let fault = record("openai", request, body: body)
+        let sentKey = String((request.headers[.authorization] ?? "").dropFirst("Bearer ".count))
+        if let answer = Self.hostile(fault, request, sentKey: sentKey) { return answer }
         guard request.headers[.authorization] == "Bearer \(Self.key)" else {
             return Self.json(401, #"{"error":{"message":"Incorrect API key provided: \#(request.headers[.authorization] ?? "")","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#)
         }
@@ -149,6 +177,8 @@ final class FakeUpstream: Sendable {
     private func elevenLabs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
         let fault = record("elevenlabs", request, body: body)
+        let sentKey = request.headers[HTTPField.Name("xi-api-key")!] ?? ""
+        if let answer = Self.hostile(fault, request, sentKey: sentKey) { return answer }
         guard request.headers[HTTPField.Name("xi-api-key")!] == Self.key else {
             return Self.json(401, #"{"detail":{"status":"invalid_api_key","message":"Invalid API key"}}"#)
         }

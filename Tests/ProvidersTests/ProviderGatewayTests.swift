@@ -252,6 +252,69 @@ let fallbackModel = GatewayConfiguration(models: [
         }
     }
 
+    /// Every form in which the fake's key could leak: as sent, JSON-escaped, percent-encoded.
+    static let keyForms = [
+        FakeUpstream.key, FakeUpstream.key.replacingOccurrences(of: "/", with: #"\/"#),
+        FakeUpstream.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+        FakeUpstream.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!.lowercased(),
+    ]
+
+    /// A model of OpenAI's and one of ElevenLabs' (whose key travels in `xi-api-key`), with a voice of each.
+    static let keyedModels = [
+        ("openai", #"{"model":"openai/gpt-4o-mini-tts-2025-12-15","input":"Hello.","voice":"alloy"}"#),
+        ("elevenlabs", #"{"model":"elevenlabs/eleven-multilingual-v2","input":"Hello.","voice":"21m00Tcm4TlvDq8ikWAM"}"#),
+    ]
+
+    @Test(arguments: keyedModels)
+    func anUpstreamThatEchoesOurKeyNeverGetsItIntoTheResponse(provider: String, request: String) async throws {
+        let harness = UpstreamHarness()
+        harness.fake.fault(provider, .echoingKey)
+        try await harness.run { client, auth in
+            let response = try await speech(client, auth, request)
+            #expect(response.status == .badGateway)
+            let body = String(buffer: response.body)
+            #expect(body.contains("[redacted]"), "the upstream's message is still there, without the key: \(body)")
+            for form in Self.keyForms {
+                #expect(!body.contains(form), "\(form) in \(body)")
+            }
+        }
+        // What is logged of a failure is the error's description, and its raw body.
+        let upstream = Application(
+            router: harness.fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await upstream.test(.live) { fake in
+            let client = UpstreamClient()
+            let openAI = OpenAIProvider(baseURL: "http://127.0.0.1:\(fake.port!)/v1", apiKey: FakeUpstream.key, client: client)
+            harness.fake.fault("openai", .echoingKey)
+            do {
+                _ = try await openAI.synthesize(
+                    UpstreamRequest(model: "tts-1", input: "Hi.", voice: "alloy", format: .mp3, speed: nil, options: [:]))
+                Issue.record("a refused key was accepted")
+            } catch let error as ProviderError {
+                for form in Self.keyForms {
+                    #expect(!"\(error)".contains(form) && !(error.raw ?? "").contains(form), "\(form) in \(error)")
+                }
+            }
+            try await client.shutdown()
+        }
+    }
+
+    @Test func anUpstreamRedirectIsNotFollowedAndIsA502() async throws {
+        let harness = UpstreamHarness()
+        harness.fake.fault("elevenlabs", .redirect)
+        harness.fake.fault("openai", .redirect)
+        try await harness.run { client, auth in
+            for (_, request) in Self.keyedModels {
+                let response = try await speech(client, auth, request)
+                #expect(response.status == .badGateway)
+                let error = try errorOf(response)
+                #expect(error.message.contains("307"), "\(error.message)")
+                #expect(error.metadata["provider_code"] == .number(307))
+            }
+            #expect(harness.fake.received("elevenlabs").count == 1 && harness.fake.received("openai").count == 1)
+            #expect(harness.fake.received("stolen").isEmpty, "the other host received the key and the body")
+        }
+    }
+
     @Test func longInputIsSplitAtSentencesAndEncodedAsOneStream() async throws {
         let harness = UpstreamHarness()
         // The model may take 20,000 characters; OpenAI takes 4,096 per request.

@@ -27,7 +27,7 @@ struct LiveGateway {
             models: fliteCharacterPrice.map { ["local/flite": .init(pricePerCharacter: $0)] }
                 ?? [:],
             rateLimit: requestsPerMinute.map { .init(requests: $0, intervalSeconds: 60) })
-        let settings = KeySettings(name: "client test", limit: keyLimit.map { Nanodollars(usd: $0) })
+        let settings = KeySettings(name: "client test", limit: keyLimit.flatMap { Nanodollars(usd: $0) })
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("client-\(UUID().uuidString)")
             .path
         let store = try await AccountStore.open(
