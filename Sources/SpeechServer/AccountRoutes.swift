@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import Hummingbird
+import NIOCore
 import SpeechCore
 import NIOFoundationEssentialsCompat
 
@@ -115,8 +116,15 @@ struct AccountRoutes: Sendable {
 
 /// The JSON body of key creation and updates, checked field by field.
 enum KeyBody {
+    static let maxBodyBytes = 64 * 1024
+
     static func parse(_ request: Request) async throws -> [String: JSONValue] {
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw SpeechError.bodyTooLarge(limit: maxBodyBytes)
+        }
         guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
             throw SpeechError.malformedJSON("the body must be a JSON object")
         }
@@ -128,8 +136,11 @@ enum KeyBody {
         switch body["limit"] {
         case nil: return nil
         case .null?: return .some(nil)
-        case .number(let usd)? where usd >= 0: return .some(Nanodollars(usd: usd))
-        default: throw SpeechError.invalidField(name: "limit", reason: "must be a non-negative number of USD or null")
+        // At most a billion USD: a larger one would not fit in nanodollars (Int64).
+        case .number(let usd)? where usd >= 0 && usd <= 1_000_000_000: return .some(Nanodollars(usd: usd))
+        default:
+            throw SpeechError.invalidField(
+                name: "limit", reason: "must be a number of USD from 0 to 1000000000, or null")
         }
     }
 
