@@ -74,6 +74,7 @@ public struct Gateway: Sendable {
         api.get("keys/:hash", use: accounts.showKey)
         api.patch("keys/:hash", use: accounts.updateKey)
         api.delete("keys/:hash", use: accounts.deleteKey)
+        MethodNotAllowed.refuseUnservedMethods(on: router)
         return router
     }
 
