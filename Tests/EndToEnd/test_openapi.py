@@ -144,6 +144,13 @@ def test_schemathesis_finds_no_failure(tmp_path):
         server.assert_alive()
         assert run.returncode == 0 and failures == 0 and not figures["errors"], output[-20000:]
         assert operations["tested"] == operations["total"] == len(documented_operations())
+        # Each key reached its routes: speech was spoken, keys were made and listed (a wrong key
+        # would make every case a 401 or 403, which the checks above accept as documented).
+        accepted = {operation: sum(phase["accepted"] for phase in phases.values())
+                    for operation, phases in figures["valid_rates"].items()}
+        for operation in ("POST /api/v1/audio/speech", "POST /v1/audio/speech", "GET /api/v1/key",
+                          "POST /api/v1/keys", "GET /api/v1/keys", "GET /api/v1/credits"):
+            assert accepted.get(operation, 0) > 0, (operation, accepted)
         assert running_generations(server) == 0
     finally:
         stop_server(server)
