@@ -108,6 +108,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The OpenAPI document served at /openapi.json, compiled into the binary. The file is
+            // docs/openapi.json; Resources/openapi.json is a symbolic link to it.
+            resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: strict),
         // The client library speaks HTTP and shares only the JSONValue module with the server.
         .target(

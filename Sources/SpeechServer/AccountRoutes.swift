@@ -1,6 +1,7 @@
 import Accounts
 import Foundation
 import Hummingbird
+import NIOCore
 import SpeechCore
 import NIOFoundationEssentialsCompat
 
@@ -115,8 +116,15 @@ struct AccountRoutes: Sendable {
 
 /// The JSON body of key creation and updates, checked field by field.
 enum KeyBody {
+    static let maxBodyBytes = 64 * 1024
+
     static func parse(_ request: Request) async throws -> [String: JSONValue] {
-        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw SpeechError.bodyTooLarge(limit: maxBodyBytes)
+        }
         guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
             throw SpeechError.malformedJSON("the body must be a JSON object")
         }

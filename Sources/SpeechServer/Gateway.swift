@@ -58,6 +58,7 @@ public struct Gateway: Sendable {
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
 
         router.get("/health") { _, _ in HealthStatus(status: "ok") }
+        router.get("/openapi.json") { _, _ in OpenAPIDocument.response() }
         for base in ["/api/v1", "/v1"] {
             let group = router.group(RouterPath(base))
             group.get("models", use: models.list)
@@ -73,6 +74,7 @@ public struct Gateway: Sendable {
         api.get("keys/:hash", use: accounts.showKey)
         api.patch("keys/:hash", use: accounts.updateKey)
         api.delete("keys/:hash", use: accounts.deleteKey)
+        MethodNotAllowed.refuseUnservedMethods(on: router)
         return router
     }
 

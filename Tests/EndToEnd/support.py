@@ -86,8 +86,10 @@ class Server:
 
 
 def start_server(data_dir: Path, *, key: str | None = None, startup_timeout: float = 60,
-                 binary: Path | None = None, env: dict[str, str] | None = None) -> Server:
-    """Runs `binary` (default: binary_path()) in `data_dir`, with `env` (default: this process's)."""
+                 binary: Path | None = None, env: dict[str, str] | None = None,
+                 args: list[str] | None = None) -> Server:
+    """Runs `binary` (default: binary_path()) in `data_dir`, with `env` (default: this process's)
+    and `args` after `serve`'s own."""
     binary = binary or binary_path()
     assert binary.exists(), f"no speechrouter binary at {binary} (set SPEECHROUTER_BIN or build it)"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +105,8 @@ def start_server(data_dir: Path, *, key: str | None = None, startup_timeout: flo
     log_path = data_dir / "server.log"
     log = open(log_path, "wb")
     process = subprocess.Popen(
-        [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        [str(binary), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+         *(args or [])],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=data_dir, env=env)
     log.close()
     server = Server(f"http://127.0.0.1:{port}", key, data_dir, process, log_path)

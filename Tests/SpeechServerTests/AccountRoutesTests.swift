@@ -178,6 +178,54 @@ let pricedFlite = GatewayConfiguration(models: ["local/flite": .init(pricePerCha
         }
     }
 
+    /// A limit that nanodollars cannot hold (1e10 USD, 5e307 USD) used to kill the server while
+    /// converting it; it is a 400 naming `limit`, and nothing is created.
+    @Test func keyLimitsBeyondABillionUSDAre400() async throws {
+        let test = try await TestGateway.make()
+        let (_, manager) = try await test.store.createKey(KeySettings(name: "admin", isManagement: true))
+        let (created, _) = try await test.store.createKey(KeySettings(name: "made"))
+        let keys = try await test.store.listKeys().count
+        try await test.run { client in
+            for limit in ["1000000000.5", "1e10", "5.164258853949295e+307"] {
+                for (method, uri) in [(HTTPRequest.Method.post, "/api/v1/keys"), (.patch, "/api/v1/keys/\(created.hash)")] {
+                    try await client.execute(
+                        uri: uri, method: method, headers: bearer(manager),
+                        body: ByteBuffer(string: #"{"name":"big","limit":\#(limit)}"#)
+                    ) { (r: TestResponse) throws in
+                        #expect(r.status == .badRequest, "\(method) \(limit)")
+                        #expect(try decodeError(r).metadata?["param"] == .string("limit"))
+                    }
+                }
+            }
+            try await client.execute(
+                uri: "/api/v1/keys", method: .post, headers: bearer(manager),
+                body: ByteBuffer(string: #"{"name":"billion","limit":1e9}"#)
+            ) { (r: TestResponse) throws in
+                #expect(r.status == .created)
+                #expect(try object(r)["data"]?["limit"] == .number(1e9))
+            }
+            #expect(try await test.store.listKeys().count == keys + 1)
+            #expect(try await test.store.key(hash: created.hash)?.name == "made")
+        }
+    }
+
+    /// The keys API reads at most 64 KiB of body; its 413 names that limit, not the speech route's 1 MiB.
+    @Test func oversizeKeyBodiesGet413NamingTheirOwnLimit() async throws {
+        let test = try await TestGateway.make()
+        let (_, manager) = try await test.store.createKey(KeySettings(name: "admin", isManagement: true))
+        try await test.run { client in
+            let name = String(repeating: "n", count: 100_000)
+            try await client.execute(
+                uri: "/api/v1/keys", method: .post, headers: bearer(manager),
+                body: ByteBuffer(string: #"{"name":"\#(name)"}"#)
+            ) { (r: TestResponse) throws in
+                #expect(r.status == .contentTooLarge)
+                let message = try decodeError(r).message
+                #expect(message == "Request body exceeds the limit of 65536 bytes")
+            }
+        }
+    }
+
     @Test func expiredKeysAreRefused() async throws {
         let test = try await TestGateway.make(key: KeySettings(name: "old", expiresAt: Date(timeIntervalSinceNow: -60)))
         try await test.run { client in

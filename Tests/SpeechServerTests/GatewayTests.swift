@@ -201,4 +201,29 @@ let builtinModelIDs =
             }
         }
     }
+
+    /// A served path asked with a method it does not serve is 405 with `Allow` (it was 404), and
+    /// needs no key; a path that is not served stays 404 whatever the method.
+    @Test func anotherMethodOnAServedPathIs405NamingTheServedOnes() async throws {
+        let test = try await TestGateway.make()
+        try await test.run { client in
+            let cases: [(HTTPRequest.Method, String, String)] = [
+                (.trace, "/api/v1/key", "GET"), (.put, "/api/v1/keys/abc", "DELETE, GET, PATCH"),
+                (.get, "/v1/audio/speech", "POST"), (.delete, "/health", "GET"), (.post, "/openapi.json", "GET"),
+                (HTTPRequest.Method("QUERY")!, "/api/v1/keys", "GET, POST"),
+            ]
+            for (method, uri, allow) in cases {
+                try await client.execute(uri: uri, method: method) { (r: TestResponse) throws in
+                    #expect(r.status == .methodNotAllowed, "\(method) \(uri)")
+                    #expect(r.headers[.allow] == allow)
+                    let error = try decodeError(r)
+                    #expect(error.metadata?["error_type"] == .string("method_not_allowed"))
+                    #expect(error.message == "Method \(method) is not allowed on \(uri); allowed: \(allow)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/nothing", method: .trace) { (r: TestResponse) throws in
+                #expect(r.status == .notFound)
+            }
+        }
+    }
 }

@@ -1,0 +1,55 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import SpeechCore
+import Testing
+
+@testable import SpeechServer
+
+/// `GET /openapi.json` against docs/openapi.json, and the document's operations against the router's.
+@Suite struct OpenAPIDocumentTests {
+    static let file = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/openapi.json")
+
+    @Test func servesTheRepositoryFileByteForByteWithoutAKey() async throws {
+        let expected = try Data(contentsOf: Self.file)
+        let test = try await TestGateway.make()
+        try await test.run { client in
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                #expect(Data(response.body.readableBytesView) == expected)
+            }
+        }
+    }
+
+    /// Every route of the router either is an operation of the document or answers 405, and
+    /// every operation is a route.
+    @Test func documentsEveryRouteAndNoOther() async throws {
+        guard case .object(let root) = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: Self.file)),
+            case .string(let version)? = root["openapi"], case .object(let paths)? = root["paths"]
+        else { throw DocumentShapeError() }
+        #expect(version.hasPrefix("3.1."))
+        let documented = Set(
+            paths.flatMap { path, item in
+                guard case .object(let operations) = item else { return [String]() }
+                return operations.keys.filter { $0 != "parameters" }.map { "\($0.uppercased()) \(path)" }
+            })
+
+        let test = try await TestGateway.make()
+        let routes = test.gateway.router().routes.map { (method: $0.method, path: $0.path.description) }
+        try await test.run { client in
+            var served: Set<String> = []
+            for route in routes {
+                let uri = route.path.replacing(/\{[a-z]+\}/, with: "x")
+                let status = try await client.execute(uri: uri, method: route.method) { $0.status }
+                if status != .methodNotAllowed { served.insert("\(route.method) \(route.path)") }
+            }
+            #expect(served == documented)
+        }
+        #expect(documented.count == 16)
+    }
+
+    struct DocumentShapeError: Error {}
+}
