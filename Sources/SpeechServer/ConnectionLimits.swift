@@ -1,5 +1,6 @@
 /// What keeps slow and idle clients from holding the server: how many connections may be open at
-/// once, and how long a connection may take to send its request head or sit idle between requests.
+/// once, how long a connection may take to send its request head or sit idle between requests,
+/// and how long a response may wait on a reader that stopped reading.
 public struct ConnectionLimits: Sendable, Equatable {
     /// Connections open at once; one more is answered 503 and closed at once.
     public var maxOpen: Int
@@ -8,11 +9,18 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// From the end of a response (or from connecting) to the end of the next request head, and
     /// between two parts of a request body.
     public var idleTimeout: Duration
+    /// How long a response may stay unwritable (the client's socket full, nothing read) before
+    /// the connection is closed and its generation ends cancelled.
+    public var writeTimeout: Duration
 
-    public init(maxOpen: Int = 512, headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60)) {
+    public init(
+        maxOpen: Int = 512, headerTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
+        writeTimeout: Duration = .seconds(30)
+    ) {
         self.maxOpen = maxOpen
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
     }
 
     public static let maximumOpen = 100_000

@@ -9,7 +9,8 @@ import SpeechCore
 ///     {"models": {"local/flite": {"price_per_character": "0.000001", "context_length": 4096}},
 ///      "rate_limit": {"requests": 600, "interval_seconds": 60},
 ///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30},
-///      "connections": {"max_open": 512, "header_timeout_seconds": 10, "idle_timeout_seconds": 60}}
+///      "connections": {"max_open": 512, "header_timeout_seconds": 10, "idle_timeout_seconds": 60,
+///                      "write_timeout_seconds": 30}}
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Changes to a shipped model, or (with `endpoints` and `voices`) a model of its own.
     public struct ModelOverride: Sendable, Decodable, Equatable {
@@ -78,17 +79,23 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public var maxOpen: Int?
         public var headerTimeoutSeconds: Double?
         public var idleTimeoutSeconds: Double?
+        public var writeTimeoutSeconds: Double?
 
-        public init(maxOpen: Int? = nil, headerTimeoutSeconds: Double? = nil, idleTimeoutSeconds: Double? = nil) {
+        public init(
+            maxOpen: Int? = nil, headerTimeoutSeconds: Double? = nil, idleTimeoutSeconds: Double? = nil,
+            writeTimeoutSeconds: Double? = nil
+        ) {
             self.maxOpen = maxOpen
             self.headerTimeoutSeconds = headerTimeoutSeconds
             self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.writeTimeoutSeconds = writeTimeoutSeconds
         }
 
         private enum CodingKeys: String, CodingKey {
             case maxOpen = "max_open"
             case headerTimeoutSeconds = "header_timeout_seconds"
             case idleTimeoutSeconds = "idle_timeout_seconds"
+            case writeTimeoutSeconds = "write_timeout_seconds"
         }
 
         /// `limits` with these settings, each range-checked and named in an error by its path in the file.
@@ -100,6 +107,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             }
             if let seconds = idleTimeoutSeconds {
                 limits.idleTimeout = try ConnectionLimits.timeout(seconds: seconds, name: "connections.idle_timeout_seconds")
+            }
+            if let seconds = writeTimeoutSeconds {
+                limits.writeTimeout = try ConnectionLimits.timeout(seconds: seconds, name: "connections.write_timeout_seconds")
             }
             return limits
         }

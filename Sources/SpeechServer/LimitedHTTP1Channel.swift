@@ -8,7 +8,7 @@ import Synchronization
 
 /// Hummingbird's HTTP/1.1 channel within `ConnectionLimits`: a connection over `maxOpen` is
 /// answered 503 and closed as soon as it is accepted, without reading from it, so the ones
-/// admitted keep their place; admitted ones get the head and idle timeouts.
+/// admitted keep their place; admitted ones get the head, idle and stalled-reader timeouts.
 struct LimitedHTTP1Channel: ServerChildChannel {
     struct Connection: ServerChildChannelValue {
         let http: HTTP1Channel.Value
@@ -21,11 +21,13 @@ struct LimitedHTTP1Channel: ServerChildChannel {
     let open = OpenConnections()
 
     init(responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits) {
-        let headTimeout = limits.headerTimeout
+        let (headTimeout, writeTimeout) = (limits.headerTimeout, limits.writeTimeout)
         http = HTTP1Channel(
             responder: responder,
             configuration: .init(
-                additionalChannelHandlers: [RequestHeadTimeout(timeout: headTimeout)],
+                additionalChannelHandlers: [
+                    RequestHeadTimeout(timeout: headTimeout), StalledReaderTimeout(timeout: writeTimeout),
+                ],
                 idleTimeout: TimeAmount(limits.idleTimeout)))
         self.limits = limits
     }

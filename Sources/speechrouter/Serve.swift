@@ -24,6 +24,8 @@ struct Serve: AsyncParsableCommand {
     var headerTimeout: Double?
     @Option(help: "Seconds a connection may sit idle between requests (default 60).")
     var idleTimeout: Double?
+    @Option(help: "Seconds a response may wait on a client that stopped reading before it is cut off (default 30).")
+    var writeTimeout: Double?
     @OptionGroup var data: DataDirectory
 
     func validate() throws {
@@ -44,6 +46,9 @@ struct Serve: AsyncParsableCommand {
         if let maxConnections { limits.maxOpen = try ConnectionLimits.open(maxConnections, name: "--max-connections") }
         if let headerTimeout { limits.headerTimeout = try ConnectionLimits.timeout(seconds: headerTimeout, name: "--header-timeout") }
         if let idleTimeout { limits.idleTimeout = try ConnectionLimits.timeout(seconds: idleTimeout, name: "--idle-timeout") }
+        if let writeTimeout {
+            limits.writeTimeout = try ConnectionLimits.timeout(seconds: writeTimeout, name: "--write-timeout")
+        }
         return limits
     }
 

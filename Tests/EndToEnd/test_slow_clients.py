@@ -1,19 +1,23 @@
 """Slow and idle clients cannot hold the server: a request head must arrive in time, an idle
-kept-alive connection is closed, and connections over the cap are refused at once while the
-admitted ones are served."""
+kept-alive connection is closed, connections over the cap are refused at once while the
+admitted ones are served, and a stream whose reader stopped reading is cut off and charged for
+what it delivered."""
 
 from __future__ import annotations
 
 import http.client
+import re
 import select
 import socket
 import subprocess
 import time
 
+import pytest
 import requests
 
-from support import binary_path
-from test_upstream_and_accounts import Instance, create_key
+from support import binary_path, sentences
+from test_lifetimes import database_state, raw_request
+from test_upstream_and_accounts import PRICED, Instance, create_key
 
 HEAD = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 4000
 
@@ -25,14 +29,23 @@ class SlowHead:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
         self.sock.setblocking(False)
         self.sent = 0
+        self.opened = time.monotonic()
         self.received = b""
-        self.closed = False
+        self.closed_at: float | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
+
+    def close(self) -> None:
+        if self.closed_at is None:
+            self.closed_at = time.monotonic()
 
     def send_byte(self) -> None:
         try:
             self.sent += self.sock.send(HEAD[self.sent:self.sent + 1])
         except (BrokenPipeError, ConnectionResetError):
-            self.closed = True
+            self.close()
         except BlockingIOError:
             pass
 
@@ -41,15 +54,18 @@ class SlowHead:
         try:
             while data := self.sock.recv(65536):
                 self.received += data
-            self.closed = True
+            self.close()
         except BlockingIOError:
             pass
         except (ConnectionResetError, BrokenPipeError):
-            self.closed = True
+            self.close()
 
     @property
     def refused(self) -> bool:
-        return self.received.startswith(b"HTTP/1.1 503")
+        """Answered 503, or closed long before the head timeout (8 s) could have closed it: a
+        reset that follows the 503 may discard it unread."""
+        return self.received.startswith(b"HTTP/1.1 503") or (
+            self.closed_at is not None and self.closed_at - self.opened < 4)
 
 
 def drip(connections: list[SlowHead], until, bound: float) -> None:
@@ -57,8 +73,8 @@ def drip(connections: list[SlowHead], until, bound: float) -> None:
     deadline = time.monotonic() + bound
     while not until():
         assert time.monotonic() < deadline, (
-            f"{sum(not c.closed for c in connections)} of {len(connections)} slow connections still open "
-            f"after {bound} s")
+            f"{sum(not c.closed for c in connections)} of {len(connections)} slow connections still open, "
+            f"{sum(c.refused for c in connections)} refused, after {bound} s")
         for connection in connections:
             if not connection.closed:
                 connection.send_byte()
@@ -79,12 +95,13 @@ def get_health(connection: http.client.HTTPConnection) -> int:
 def test_slow_heads_are_closed_and_connections_over_the_cap_refused(tmp_path):
     key = create_key(tmp_path)
     instance = Instance(tmp_path, config={
-        "connections": {"max_open": 20, "header_timeout_seconds": 2, "idle_timeout_seconds": 60}})
+        "connections": {"max_open": 20, "header_timeout_seconds": 8, "idle_timeout_seconds": 60}})
     try:
         # An admitted client with a kept-alive connection, before the flood.
         steady = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=30)
         assert get_health(steady) == 200
 
+        # All opened well within the head timeout, so no place frees up while they connect.
         slow = [SlowHead(instance.port) for _ in range(60)]
         # Over the cap (20, the steady client included): a 503 and a close right away, while the
         # admitted ones still drip.
@@ -92,7 +109,7 @@ def test_slow_heads_are_closed_and_connections_over_the_cap_refused(tmp_path):
         admitted = [c for c in slow if not c.refused]
         assert 1 <= len(admitted) <= 19, f"{len(admitted)} admitted besides the steady client (cap 20)"
         assert all(not c.received for c in admitted)
-        refusal = next(c for c in slow if c.refused).received
+        refusal = next(c for c in slow if c.received).received
         assert b'"code":503' in refusal.replace(b" ", b"") and b"Too many open connections" in refusal, refusal
         # The admitted client is served while the cap is full.
         assert get_health(steady) == 200
@@ -153,7 +170,7 @@ def test_command_line_limits_apply_and_are_range_checked(tmp_path):
     instance = Instance(tmp_path)
     instance.process.terminate()
     instance.process.wait()
-    instance.args += ["--header-timeout", "1", "--idle-timeout", "600", "--max-connections", "5"]
+    instance.args += ["--header-timeout", "1", "--idle-timeout", "600", "--max-connections", "5", "--write-timeout", "20"]
     instance.start()
     try:
         silent = socket.create_connection(("127.0.0.1", instance.port), timeout=10)
@@ -168,6 +185,7 @@ def test_command_line_limits_apply_and_are_range_checked(tmp_path):
         (["--header-timeout", "0"], None, "--header-timeout must be more than 0 and at most 3600 seconds"),
         (["--idle-timeout", "nan"], None, "--idle-timeout must be more than 0"),
         (["--idle-timeout", "1e300"], None, "--idle-timeout must be more than 0 and at most 3600 seconds"),
+        (["--write-timeout=-5"], None, "--write-timeout must be more than 0 and at most 3600 seconds"),
         (["--max-connections", "0"], None, "--max-connections must be between 1 and 100000"),
         (["--config", str(config)], '{"connections": {"header_timeout_seconds": -1}}',
          "connections.header_timeout_seconds must be more than 0"),
@@ -181,3 +199,64 @@ def test_command_line_limits_apply_and_are_range_checked(tmp_path):
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode != 0, (args, result.stdout)
         assert message in result.stderr, (args, result.stderr)
+
+
+def read_head_and(sock: socket.socket, body_bytes: int) -> tuple[bytes, bytes]:
+    """Reads the response head and then at least `body_bytes` of the body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(1024)
+        assert chunk, f"closed before the head ended: {data!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    while len(body) < body_bytes:
+        chunk = sock.recv(1024)
+        assert chunk, "closed before the body began"
+        body += chunk
+    return head, body
+
+
+def test_a_reader_that_stops_reading_is_cut_off_and_charged_for_what_it_got(tmp_path):
+    key = create_key(tmp_path, "--limit", "100")
+    instance = Instance(tmp_path, config={**PRICED, "connections": {"write_timeout_seconds": 2}})
+    auth = {"Authorization": f"Bearer {key}"}
+    text = sentences(400)  # minutes of pcm: far more than any socket buffer holds
+    try:
+        # A small receive window, so the server's writes back up as soon as the client stops.
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(60)
+        stalled.connect(("127.0.0.1", instance.port))
+        stalled.sendall(raw_request(instance.port, key, {"model": "local/flite", "input": text, "response_format": "pcm"}))
+        head, body = read_head_and(stalled, 4096)
+        assert head.startswith(b"HTTP/1.1 200"), head
+        generation = re.search(rb"(?im)^x-generation-id: *(\S+)", head).group(1).decode()
+
+        # The socket stays open and unread; the server gives up writing and ends the generation.
+        deadline = time.monotonic() + 60
+        while True:
+            info = requests.get(instance.base + "/api/v1/generation", params={"id": generation}, headers=auth,
+                                timeout=10).json()["data"]
+            if info["status"] != "running":
+                break
+            assert time.monotonic() < deadline, "the generation is still running 60 s after its reader stopped"
+            time.sleep(0.2)
+        assert info["status"] == "cancelled" and info["cancelled"] is True, info
+        full = 0.001 * len(text)
+        assert 0 < info["native_tokens_prompt"] < info["tokens_prompt"] == len(text), info
+        assert 0 < info["total_cost"] < full, info
+        assert info["total_cost"] == pytest.approx(0.001 * info["native_tokens_prompt"]), info
+        print(f"\ndelivered {info['native_tokens_prompt']} of {len(text)} characters before the stall,"
+              f" charged {info['total_cost']:.3f} of {full:.3f} USD")
+
+        # The reservation is released: what the key has left is its limit less the charge.
+        current = requests.get(instance.base + "/api/v1/key", headers=auth, timeout=10).json()["data"]
+        assert current["usage"] == pytest.approx(info["total_cost"]), current
+        assert current["limit_remaining"] == pytest.approx(100 - info["total_cost"]), current
+        statuses, key_reserved, account_reserved = database_state(tmp_path)
+        assert statuses == {"cancelled": 1} and (key_reserved, account_reserved) == (0, 0)
+        # The stalled connection was closed by the server.
+        wait_closed(stalled, bound=30)
+        stalled.close()
+    finally:
+        instance.stop()
