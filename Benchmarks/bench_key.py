@@ -29,25 +29,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench_gateway import binary, free_port
+
 ROWS = int(os.environ.get("ROWS", "1000000"))
 REQUESTS = int(os.environ.get("REQUESTS", "200"))
-
-
-def binary() -> Path:
-    if os.environ.get("SPEECHROUTER_BIN"):
-        return Path(os.environ["SPEECHROUTER_BIN"])
-    for candidate in [ROOT / ".build-release/release/speechrouter", ROOT / ".build/release/speechrouter",
-                      ROOT / ".build/debug/speechrouter"]:
-        if candidate.exists():
-            return candidate
-    sys.exit("build speechrouter first (swift build -c release --product speechrouter)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def period_starts(now: datetime) -> dict[str, float]:
