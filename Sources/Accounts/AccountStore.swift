@@ -78,9 +78,9 @@ public final class AccountStore: Service, Sendable {
 
     /// Applies the schema versions this database does not have yet, after checking that it
     /// can be reached at all (a wrong host, password or `sslmode` fails here, by its cause).
-    public func migrate() async throws {
+    public func migrate(now: Date = Date()) async throws {
         try await database.probe()
-        try await Migrations.apply(to: database)
+        try await Migrations.apply(to: database, now: now)
     }
 
     /// Runs the database until graceful shutdown, then closes it.
@@ -149,15 +149,21 @@ public final class AccountStore: Service, Sendable {
     }
 
     public func deleteKey(hash: String) async throws -> Bool {
-        !(try await database.query("DELETE FROM api_keys WHERE hash = $1 RETURNING hash", [.text(hash)]).isEmpty)
+        try await database.transaction { connection in
+            try await connection.query("DELETE FROM key_usage WHERE key_hash = $1", [.text(hash)])
+            return !(try await connection.query("DELETE FROM api_keys WHERE hash = $1 RETURNING hash", [.text(hash)]).isEmpty)
+        }
     }
 
-    /// Charged to the key since `date`, from its generation rows.
-    public func usage(keyHash: String, since date: Date) async throws -> Nanodollars {
-        let rows = try await database.query(
-            "SELECT CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS total FROM generations WHERE key_hash = $1 AND started_at >= $2",
-            [.text(keyHash), .double(date.timeIntervalSince1970)])
-        return Nanodollars(try rows.first?.integer("total") ?? 0)
+    /// What the key was charged in the current day, week and month (UTC), from its counters.
+    public func periodUsage(keyHash: String, now: Date = Date()) async throws -> PeriodUsage {
+        let rows = try await database.query("SELECT * FROM key_usage WHERE key_hash = $1", [.text(keyHash)])
+        return try PeriodUsage.byKey(rows, now: now)[keyHash] ?? PeriodUsage()
+    }
+
+    /// `periodUsage(keyHash:now:)` of every key that was ever charged, by key hash.
+    public func periodUsage(now: Date = Date()) async throws -> [String: PeriodUsage] {
+        try PeriodUsage.byKey(try await database.query("SELECT * FROM key_usage", []), now: now)
     }
 
     // MARK: Credits
@@ -247,7 +253,7 @@ public final class AccountStore: Service, Sendable {
                 UPDATE generations SET status = $2, spoken_characters = $3, cost_nanos = price_nanos * $3,
                     first_byte_at = $4, finished_at = $5, provider = COALESCE($6, provider)
                 WHERE id = $1 AND status = 'running'
-                RETURNING key_hash, reserved_nanos, cost_nanos
+                RETURNING key_hash, reserved_nanos, cost_nanos, started_at
                 """,
                 [
                     .text(id), .text(status.rawValue), .integer(Int64(spokenCharacters)),
@@ -255,9 +261,10 @@ public final class AccountStore: Service, Sendable {
                     provider.map { .text($0) } ?? .null,
                 ])
             guard let row = rows.first else { return }
-            try await Self.settle(
-                connection, key: try row.string("key_hash"), reserved: try row.integer("reserved_nanos"),
-                cost: try row.integer("cost_nanos"))
+            let (key, cost) = (try row.string("key_hash"), try row.integer("cost_nanos"))
+            try await Self.settle(connection, key: key, reserved: try row.integer("reserved_nanos"), cost: cost)
+            try await Self.count(
+                connection, key: key, cost: cost, startedAt: Date(timeIntervalSince1970: try row.double("started_at")))
         }
     }
 
@@ -348,6 +355,27 @@ public final class AccountStore: Service, Sendable {
         try await connection.query(
             "UPDATE account SET reserved_nanos = reserved_nanos - $1, used_nanos = used_nanos + $2 WHERE id = 1",
             [.integer(reserved), .integer(cost)])
+    }
+
+    /// Adds a charge to the key's counter of each period, in the period the generation started in:
+    /// a counter still in an earlier period starts over, one already in a later period is left as
+    /// it is (the charge belongs to a period that is over).
+    private static func count(_ connection: any SQLConnection, key: String, cost: Int64, startedAt: Date) async throws {
+        guard cost > 0 else { return }
+        let starts = LimitReset.allCases.map { SQLValue.double($0.periodStart(containing: startedAt).timeIntervalSince1970) }
+        try await connection.query(
+            """
+            INSERT INTO key_usage (key_hash, period, period_start, used_nanos)
+            VALUES ($1, 'daily', $3, $2), ($1, 'weekly', $4, $2), ($1, 'monthly', $5, $2)
+            ON CONFLICT (key_hash, period) DO UPDATE SET
+                used_nanos = CASE
+                    WHEN key_usage.period_start = excluded.period_start THEN key_usage.used_nanos + excluded.used_nanos
+                    WHEN key_usage.period_start < excluded.period_start THEN excluded.used_nanos
+                    ELSE key_usage.used_nanos END,
+                period_start = CASE
+                    WHEN key_usage.period_start < excluded.period_start THEN excluded.period_start
+                    ELSE key_usage.period_start END
+            """, [.text(key), .integer(cost)] + starts)
     }
 
     private static func key(from row: SQLRow) throws -> APIKey {

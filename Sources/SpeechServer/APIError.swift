@@ -33,8 +33,9 @@ public struct APIError: Error, Sendable, Equatable {
         var error: Detail
     }
 
+    var body: Body { Body(error: .init(code: status.code, message: message, metadata: metadata)) }
+
     func response() -> Response {
-        let body = Body(error: .init(code: status.code, message: message, metadata: metadata))
         do {
             return try JSONResponseEncoder.response(body, status: status, headers: headers)
         } catch {

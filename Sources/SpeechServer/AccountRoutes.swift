@@ -12,8 +12,7 @@ struct AccountRoutes: Sendable {
 
     func currentKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<CurrentKeyInfo> {
         let key = try context.requireKey()
-        let info = try await info(for: key, now: Date())
-        return DataEnvelope(data: CurrentKeyInfo(info, rateLimit: key.rateLimit ?? defaultRateLimit))
+        return DataEnvelope(data: CurrentKeyInfo(try await info(for: key), rateLimit: key.rateLimit ?? defaultRateLimit))
     }
 
     func credits(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<Credits> {
@@ -38,10 +37,8 @@ struct AccountRoutes: Sendable {
 
     func listKeys(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<[KeyInfo]> {
         try context.requireManagementKey()
-        let now = Date()
-        var keys: [KeyInfo] = []
-        for key in try await store.listKeys() { keys.append(try await info(for: key, now: now)) }
-        return DataEnvelope(data: keys)
+        let usage = try await store.periodUsage()
+        return DataEnvelope(data: try await store.listKeys().map { KeyInfo($0, usage: usage[$0.hash] ?? PeriodUsage()) })
     }
 
     func createKey(_ request: Request, context: SpeechContext) async throws -> EditedResponse<CreatedKey> {
@@ -55,13 +52,13 @@ struct AccountRoutes: Sendable {
             expiresAt: try KeyBody.expiresAt(body), isManagement: false)
         let (key, secret) = try await store.createKey(settings)
         return EditedResponse(
-            status: .created, response: CreatedKey(data: try await info(for: key, now: Date()), key: secret.value))
+            status: .created, response: CreatedKey(data: try await info(for: key), key: secret.value))
     }
 
     func showKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<KeyInfo> {
         try context.requireManagementKey()
         let key = try await requireKey(hash: context.parameters.require("hash"))
-        return DataEnvelope(data: try await info(for: key, now: Date()))
+        return DataEnvelope(data: try await info(for: key))
     }
 
     func updateKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<KeyInfo> {
@@ -85,7 +82,7 @@ struct AccountRoutes: Sendable {
                 hash: hash, name: name, disabled: disabled, limit: try KeyBody.limit(body),
                 limitReset: try KeyBody.limitReset(body))
         else { throw APIError(.notFound, "Key \(hash) not found", type: "not_found") }
-        return DataEnvelope(data: try await info(for: key, now: Date()))
+        return DataEnvelope(data: try await info(for: key))
     }
 
     func deleteKey(_ request: Request, context: SpeechContext) async throws -> KeyDeletion {
@@ -104,13 +101,8 @@ struct AccountRoutes: Sendable {
         return key
     }
 
-    private func info(for key: APIKey, now: Date) async throws -> KeyInfo {
-        func usage(since reset: LimitReset) async throws -> Nanodollars {
-            try await store.usage(keyHash: key.hash, since: reset.periodStart(containing: now))
-        }
-        return KeyInfo(
-            key, usage: (daily: try await usage(since: .daily), weekly: try await usage(since: .weekly),
-                         monthly: try await usage(since: .monthly)))
+    private func info(for key: APIKey) async throws -> KeyInfo {
+        KeyInfo(key, usage: try await store.periodUsage(keyHash: key.hash))
     }
 }
 

@@ -1,5 +1,6 @@
 public import Accounts
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import Providers
 public import SpeechCore
@@ -78,9 +79,12 @@ public struct Gateway: Sendable {
         return router
     }
 
-    public func application(host: String, port: Int, logger: Logger) -> Application<RouterResponder<SpeechContext>> {
+    public func application(
+        host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger
+    ) -> Application<RouterResponder<SpeechContext>> {
         Application(
             router: router(),
+            server: HTTPServerBuilder { LimitedHTTP1Channel(responder: $0, limits: limits) },
             configuration: .init(address: .hostname(host, port: port), serverName: "SpeechRouter"),
             logger: logger)
     }

@@ -3,11 +3,14 @@ public import Foundation
 import Providers
 import SpeechCore
 
-/// The `--config` file (JSON): per-model overrides, the default rate limit, upstream timeouts.
+/// The `--config` file (JSON): per-model overrides, the default rate limit, upstream timeouts,
+/// client connection limits.
 ///
 ///     {"models": {"local/flite": {"price_per_character": "0.000001", "context_length": 4096}},
 ///      "rate_limit": {"requests": 600, "interval_seconds": 60},
-///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30}}
+///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30},
+///      "connections": {"max_open": 512, "header_timeout_seconds": 10, "idle_timeout_seconds": 60,
+///                      "write_timeout_seconds": 30}}
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Changes to a shipped model, or (with `endpoints` and `voices`) a model of its own.
     public struct ModelOverride: Sendable, Decodable, Equatable {
@@ -71,6 +74,47 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
     }
 
+    /// Client connection limits (`ConnectionLimits`); an absent one keeps its default.
+    public struct ConnectionSettings: Sendable, Decodable, Equatable {
+        public var maxOpen: Int?
+        public var headerTimeoutSeconds: Double?
+        public var idleTimeoutSeconds: Double?
+        public var writeTimeoutSeconds: Double?
+
+        public init(
+            maxOpen: Int? = nil, headerTimeoutSeconds: Double? = nil, idleTimeoutSeconds: Double? = nil,
+            writeTimeoutSeconds: Double? = nil
+        ) {
+            self.maxOpen = maxOpen
+            self.headerTimeoutSeconds = headerTimeoutSeconds
+            self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.writeTimeoutSeconds = writeTimeoutSeconds
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case maxOpen = "max_open"
+            case headerTimeoutSeconds = "header_timeout_seconds"
+            case idleTimeoutSeconds = "idle_timeout_seconds"
+            case writeTimeoutSeconds = "write_timeout_seconds"
+        }
+
+        /// `limits` with these settings, each range-checked and named in an error by its path in the file.
+        func applied(to limits: ConnectionLimits) throws(ConfigurationError) -> ConnectionLimits {
+            var limits = limits
+            if let maxOpen { limits.maxOpen = try ConnectionLimits.open(maxOpen, name: "connections.max_open") }
+            if let seconds = headerTimeoutSeconds {
+                limits.headerTimeout = try ConnectionLimits.timeout(seconds: seconds, name: "connections.header_timeout_seconds")
+            }
+            if let seconds = idleTimeoutSeconds {
+                limits.idleTimeout = try ConnectionLimits.timeout(seconds: seconds, name: "connections.idle_timeout_seconds")
+            }
+            if let seconds = writeTimeoutSeconds {
+                limits.writeTimeout = try ConnectionLimits.timeout(seconds: seconds, name: "connections.write_timeout_seconds")
+            }
+            return limits
+        }
+    }
+
     public struct RateLimitSetting: Sendable, Decodable, Equatable {
         public var requests: Int
         public var intervalSeconds: Double
@@ -89,14 +133,19 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public var models: [String: ModelOverride]
     public var rateLimit: RateLimitSetting?
     public var upstreamTimeouts: Timeouts?
+    public var connections: ConnectionSettings?
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
 
-    public init(models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil) {
+    public init(
+        models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
+        connections: ConnectionSettings? = nil
+    ) {
         self.models = models
         self.rateLimit = rateLimit
         self.upstreamTimeouts = upstreamTimeouts
+        self.connections = connections
     }
 
     public init(from decoder: any Decoder) throws {
@@ -104,6 +153,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         models = try container.decodeIfPresent([String: ModelOverride].self, forKey: .models) ?? [:]
         rateLimit = try container.decodeIfPresent(RateLimitSetting.self, forKey: .rateLimit)
         upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
+        connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
     }
 
@@ -111,6 +161,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case models
         case rateLimit = "rate_limit"
         case upstreamTimeouts = "upstream_timeouts"
+        case connections
         case piperDirectory = "piper_directory"
     }
 
@@ -168,6 +219,12 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             throw ConfigurationError(
                 "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
         }
+        _ = try connectionLimits
+    }
+
+    /// The default connection limits with this file's `connections`.
+    public var connectionLimits: ConnectionLimits {
+        get throws(ConfigurationError) { try connections?.applied(to: ConnectionLimits()) ?? ConnectionLimits() }
     }
 
     public var defaultRateLimit: RateLimit? {

@@ -33,8 +33,7 @@ struct KeyInfo: Encodable, Sendable {
         case expiresAt = "expires_at"
     }
 
-    /// `usage` holds the key's spending since the start of each period: daily, weekly, monthly.
-    init(_ key: APIKey, usage: (daily: Nanodollars, weekly: Nanodollars, monthly: Nanodollars)) {
+    init(_ key: APIKey, usage: PeriodUsage) {
         let iso = ISO8601DateFormatter()
         hash = key.hash
         name = key.name

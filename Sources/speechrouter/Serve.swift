@@ -22,6 +22,14 @@ struct Serve: AsyncParsableCommand {
     var shutdownGrace: Double = 30
     @Option(help: "Where Swift tasks run: event-loops (NIO's threads, no hop between network I/O and handlers) or cooperative (Swift's own pool).")
     var executor: TaskExecutorChoice = .eventLoops
+    @Option(help: "Connections open at once; more are answered 503 and closed (default 512, or the configuration file's).")
+    var maxConnections: Int?
+    @Option(help: "Seconds a new connection may take to send its first request head (default 10).")
+    var headerTimeout: Double?
+    @Option(help: "Seconds a connection may sit idle between requests (default 60).")
+    var idleTimeout: Double?
+    @Option(help: "Seconds a response may wait on a client that stopped reading before it is cut off (default 30).")
+    var writeTimeout: Double?
     @OptionGroup var data: DataDirectory
 
     func validate() throws {
@@ -29,6 +37,23 @@ struct Serve: AsyncParsableCommand {
         guard shutdownGrace.isFinite, (0...3_600).contains(shutdownGrace) else {
             throw ValidationError("--shutdown-grace must be between 0 and 3600 seconds")
         }
+        do {
+            _ = try connectionLimits(over: ConnectionLimits())
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// `limits` (the configuration file's) with the command line's connection options.
+    func connectionLimits(over limits: ConnectionLimits) throws(ConfigurationError) -> ConnectionLimits {
+        var limits = limits
+        if let maxConnections { limits.maxOpen = try ConnectionLimits.open(maxConnections, name: "--max-connections") }
+        if let headerTimeout { limits.headerTimeout = try ConnectionLimits.timeout(seconds: headerTimeout, name: "--header-timeout") }
+        if let idleTimeout { limits.idleTimeout = try ConnectionLimits.timeout(seconds: idleTimeout, name: "--idle-timeout") }
+        if let writeTimeout {
+            limits.writeTimeout = try ConnectionLimits.timeout(seconds: writeTimeout, name: "--write-timeout")
+        }
+        return limits
     }
 
     func run() async throws {
@@ -55,7 +80,8 @@ struct Serve: AsyncParsableCommand {
             engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
         let janitor = GenerationJanitor(ledger: gateway.ledger, logger: logger)
 
-        var application = gateway.application(host: host, port: port, logger: logger)
+        let limits = try connectionLimits(over: try configuration.connectionLimits)
+        var application = gateway.application(host: host, port: port, limits: limits, logger: logger)
         application.beforeServerStarts { [logger] in
             try await store.migrate()
             try await janitor.sweep()

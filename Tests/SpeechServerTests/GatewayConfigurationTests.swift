@@ -56,6 +56,33 @@ private func refusal(_ json: String) -> String? {
         #expect(refusal(#"{"models": {"local/flite": {"context_length": 2.5}}}"#) != nil)
     }
 
+    @Test func connectionLimitsComeFromTheFileAndAreRangeChecked() throws {
+        let configuration = try GatewayConfiguration.parse(Data("""
+            {"connections": {"max_open": 20, "header_timeout_seconds": 2.5, "idle_timeout_seconds": 90,
+                             "write_timeout_seconds": 5}}
+            """.utf8))
+        #expect(
+            try configuration.connectionLimits
+                == ConnectionLimits(
+                    maxOpen: 20, headerTimeout: .milliseconds(2_500), idleTimeout: .seconds(90), writeTimeout: .seconds(5)))
+        #expect(try GatewayConfiguration().connectionLimits == ConnectionLimits())
+        #expect(try GatewayConfiguration.parse(Data(#"{"connections": {"idle_timeout_seconds": 7}}"#.utf8)).connectionLimits
+            == ConnectionLimits(idleTimeout: .seconds(7)))
+        #expect(refusal(#"{"connections": {"max_open": 0}}"#)
+            == "connections.max_open must be between 1 and 100000 connections, not 0")
+        #expect(refusal(#"{"connections": {"max_open": 100001}}"#)
+            == "connections.max_open must be between 1 and 100000 connections, not 100001")
+        for (name, seconds) in [
+            ("header_timeout_seconds", "0"), ("idle_timeout_seconds", "-1"), ("write_timeout_seconds", "3601"),
+            ("write_timeout_seconds", "1e300"),
+        ] {
+            #expect(refusal(#"{"connections": {"\#(name)": \#(seconds)}}"#)?
+                .hasPrefix("connections.\(name) must be more than 0 and at most 3600 seconds") == true, "\(name) \(seconds)")
+        }
+        #expect(refusal(#"{"connections": {"write_timeout_seconds": "30"}}"#)
+            == "connections.write_timeout_seconds must be a number")
+    }
+
     @Test func aRateLimitBelowOneRequestIsRefused() {
         #expect(refusal(#"{"rate_limit": {"requests": 0, "interval_seconds": 60}}"#)
             == "rate_limit.requests must be between 1 and 1000000000, not 0")
