@@ -2,8 +2,9 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 
-/// Closes this instance's generations that are `running` with nobody to end them: at start,
-/// the ones its previous process left when it died (kill -9, power loss); then, every
+/// Closes this instance's generations that are `running` with nobody to end them: at start
+/// (`sweep()`, after migrating), the ones its previous process left when it died (kill -9,
+/// power loss); then, every
 /// `interval`, any row of this instance that no live lease holds. They are recorded as failed
 /// and their reservations released; what they streamed is unknown, so they are not charged.
 public struct GenerationJanitor: Service {
@@ -27,8 +28,9 @@ public struct GenerationJanitor: Service {
         return closed
     }
 
+    /// Sweeps every `interval`. The sweep at start is the server's to call, once the schema
+    /// is migrated (`beforeServerStarts`): services start together, so one here would race it.
     public func run() async throws {
-        try await sweep()
         // Sleeps end at graceful shutdown (the sequence finishes), so shutdown never waits on one.
         for try await _ in Ticks(interval: interval).cancelOnGracefulShutdown() {
             do { try await sweep() } catch { logger.error("janitor sweep failed", metadata: ["error": "\(error)"]) }

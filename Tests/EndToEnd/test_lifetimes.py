@@ -164,3 +164,16 @@ def test_streams_still_running_when_the_grace_period_ends_are_recorded_cancelled
         assert (key_reserved, account_reserved) == (0, 0)
     finally:
         instance.stop()
+
+
+def test_serve_on_a_fresh_data_directory_starts_and_stays_up(tmp_path):
+    """No key created first: the janitor's first sweep comes after the schema exists."""
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    instance = Instance(fresh)
+    try:
+        time.sleep(1)
+        assert instance.process.poll() is None, (fresh / f"server-{instance.port}.log").read_text()
+        assert requests.get(instance.base + "/api/v1/models", timeout=10).status_code == 200
+    finally:
+        instance.stop()
