@@ -117,10 +117,6 @@ http {{ access_log off; client_body_temp_path {work}/body; keepalive_requests 10
         authorization = {"Authorization": f"Bearer {key}"}
         targets = {"direct (nginx)": (upstream + "/v1/audio/speech", {**body, "model": "gpt-4o-mini-tts"}, {}),
                    "SpeechRouter": (serve() + "/api/v1/audio/speech", body, authorization)}
-        if os.environ.get("COMPARE_EXECUTORS"):
-            # The same binary with Swift's own cooperative pool instead of NIO's event loops.
-            targets["SR cooperative"] = (serve("--executor", "cooperative") + "/api/v1/audio/speech", body,
-                                         authorization)
 
         litellm = os.environ.get("LITELLM_BIN") or shutil.which("litellm")
         if litellm:

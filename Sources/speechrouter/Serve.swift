@@ -4,8 +4,6 @@ import BuiltinEngines
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
-import NIOPosix
 import Providers
 import ServiceLifecycle
 import SpeechServer
@@ -20,8 +18,6 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A JSON configuration file (model prices, rate limit).") var config: String?
     @Option(help: "Seconds that streams in flight may take to finish after SIGTERM or SIGINT (0-3600).")
     var shutdownGrace: Double = 30
-    @Option(help: "Where Swift tasks run: event-loops (NIO's threads, no hop between network I/O and handlers) or cooperative (Swift's own pool).")
-    var executor: TaskExecutorChoice = .eventLoops
     @Option(help: "Connections open at once; more are answered 503 and closed (default 512, or the configuration file's).")
     var maxConnections: Int?
     @Option(help: "Seconds a new connection may take to send its first request head (default 10).")
@@ -57,11 +53,6 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if executor == .eventLoops {
-            // Before any service starts: from here on every task runs on the event loops of
-            // NIO's singleton group, the same threads that Hummingbird and AsyncHTTPClient use.
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
         var logger = Logger(label: "speechrouter")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
         let configuration = try config.map(GatewayConfiguration.load(path:)) ?? GatewayConfiguration()
@@ -104,8 +95,3 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// The executor of Swift's global tasks while serving.
-enum TaskExecutorChoice: String, ExpressibleByArgument, CaseIterable {
-    case eventLoops = "event-loops"
-    case cooperative
-}
