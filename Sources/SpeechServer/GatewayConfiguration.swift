@@ -7,7 +7,8 @@ import SpeechCore
 ///
 ///     {"models": {"local/flite": {"price_per_character": "0.000001", "context_length": 4096}},
 ///      "rate_limit": {"requests": 600, "interval_seconds": 60},
-///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30}}
+///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30},
+///      "admission": {"measured": true, "max_streams_per_key": 8}}
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Changes to a shipped model, or (with `endpoints` and `voices`) a model of its own.
     public struct ModelOverride: Sendable, Decodable, Equatable {
@@ -19,12 +20,15 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public var voices: [String]?
         public var defaultVoice: String?
         public var supportsSpeed: Bool?
+        /// For a built-in model: the most streams it serves at once, whatever its measured speed.
+        public var maxConcurrentStreams: Int?
 
         public init(
             pricePerCharacter: String? = nil, contextLength: Int? = nil, endpoints: [Endpoint]? = nil,
             name: String? = nil, description: String? = nil, voices: [String]? = nil, defaultVoice: String? = nil,
-            supportsSpeed: Bool? = nil
+            supportsSpeed: Bool? = nil, maxConcurrentStreams: Int? = nil
         ) {
+            self.maxConcurrentStreams = maxConcurrentStreams
             self.pricePerCharacter = pricePerCharacter
             self.contextLength = contextLength
             self.endpoints = endpoints
@@ -41,6 +45,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             case contextLength = "context_length"
             case defaultVoice = "default_voice"
             case supportsSpeed = "supports_speed"
+            case maxConcurrentStreams = "max_concurrent_streams"
         }
     }
 
@@ -86,15 +91,39 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
     }
 
+    /// Which speech streams are let in: by the built-in engines' measured speed, and per key.
+    public struct AdmissionSetting: Sendable, Decodable, Equatable {
+        /// Whether a built-in model admits only the streams its measured speed keeps in real
+        /// time (default true); `max_concurrent_streams` of a model applies either way.
+        public var measured: Bool?
+        /// The most speech streams one key may have open at once (default: no limit).
+        public var maxStreamsPerKey: Int?
+
+        public init(measured: Bool? = nil, maxStreamsPerKey: Int? = nil) {
+            self.measured = measured
+            self.maxStreamsPerKey = maxStreamsPerKey
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case measured
+            case maxStreamsPerKey = "max_streams_per_key"
+        }
+    }
+
     public var models: [String: ModelOverride]
     public var rateLimit: RateLimitSetting?
     public var upstreamTimeouts: Timeouts?
+    public var admission: AdmissionSetting?
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
 
-    public init(models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil) {
+    public init(
+        models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
+        admission: AdmissionSetting? = nil
+    ) {
         self.models = models
+        self.admission = admission
         self.rateLimit = rateLimit
         self.upstreamTimeouts = upstreamTimeouts
     }
@@ -105,6 +134,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         rateLimit = try container.decodeIfPresent(RateLimitSetting.self, forKey: .rateLimit)
         upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
+        admission = try container.decodeIfPresent(AdmissionSetting.self, forKey: .admission)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -112,6 +142,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case rateLimit = "rate_limit"
         case upstreamTimeouts = "upstream_timeouts"
         case piperDirectory = "piper_directory"
+        case admission
     }
 
     public static func load(path: String) throws -> GatewayConfiguration {
@@ -139,6 +170,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public static let maximumPricePerCharacter = Nanodollars(1_000_000_000)
     /// The longest context length accepted: a longer input could not fit in a request body anyway.
     public static let maximumContextLength = 1 << 20
+    /// The most concurrent streams a model or a key may be allowed.
+    public static let maximumStreams = 100_000
 
     public func validate() throws {
         for (id, override) in models.sorted(by: { $0.key < $1.key }) {
@@ -152,7 +185,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
                 throw ConfigurationError(
                     "models.\(id).context_length must be from 1 to \(Self.maximumContextLength) characters, not \(length)")
             }
+            try Self.checkStreams(override.maxConcurrentStreams, "models.\(id).max_concurrent_streams")
         }
+        try Self.checkStreams(admission?.maxStreamsPerKey, "admission.max_streams_per_key")
         if let limit = rateLimit {
             if let problem = RateLimit.problem(requests: limit.requests) {
                 throw ConfigurationError("rate_limit.requests \(problem)")
@@ -167,6 +202,12 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         for case let (name, seconds?) in timeouts where !(seconds > 0 && seconds <= Self.maximumTimeoutSeconds) {
             throw ConfigurationError(
                 "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
+        }
+    }
+
+    private static func checkStreams(_ streams: Int?, _ path: String) throws {
+        if let streams, !(1...maximumStreams).contains(streams) {
+            throw ConfigurationError("\(path) must be from 1 to \(maximumStreams) streams, not \(streams)")
         }
     }
 
