@@ -64,6 +64,7 @@ import Testing
             dropped?.whenEnded { runs.add("dropped") }
             dropped = nil
             #expect(runs.counts == ["ended": 1, "late": 1, "dropped": 1])
+            #expect(try await waitForEnd(store, "gen-gone").status == .cancelled)
         }
     }
 
