@@ -27,13 +27,14 @@ struct EngineCapacity: Sendable, Equatable {
         self.cap = cap
     }
 
-    /// The conservative starting speed of an engine by model, from the speeds measured on a
-    /// 2-core machine (Piper about 10 s of audio per thread-second, Flite several times that).
+    /// The conservative starting speed of an engine by model: about half of what a release
+    /// build measured on a 2-core machine (Piper about 10 s of audio per thread-second, Flite
+    /// over 40, eSpeak NG more), so a slower machine is not overloaded before it has measured.
     static func defaultSpeed(model: String) -> Double {
         switch model {
-        case "local/flite": 12
-        case "local/espeak-ng": 12
-        case "local/piper": 4
+        case "local/flite": 20
+        case "local/espeak-ng": 30
+        case "local/piper": 5
         case "local/hibari": 2
         default: 1
         }
