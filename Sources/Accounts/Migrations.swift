@@ -36,7 +36,8 @@ enum Migrations {
                 key_hash TEXT NOT NULL, window_start DOUBLE PRECISION NOT NULL, request_count INTEGER NOT NULL,
                 PRIMARY KEY (key_hash, window_start))
             """,
-        ]
+        ],
+        ["ALTER TABLE api_keys ADD COLUMN max_streams INTEGER"],
     ]
 
     static func apply(to database: any SQLDatabase) async throws {

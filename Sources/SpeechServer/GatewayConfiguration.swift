@@ -171,7 +171,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// The longest context length accepted: a longer input could not fit in a request body anyway.
     public static let maximumContextLength = 1 << 20
     /// The most concurrent streams a model or a key may be allowed.
-    public static let maximumStreams = 100_000
+    public static let maximumStreams = KeySettings.maximumStreams
 
     public func validate() throws {
         for (id, override) in models.sorted(by: { $0.key < $1.key }) {

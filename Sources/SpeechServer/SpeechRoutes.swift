@@ -29,7 +29,7 @@ struct SpeechRoutes: Sendable {
         // is given back when the generation ends, or when it is dropped (a 402 below).
         let ticket: AdmissionTicket
         do {
-            ticket = try admission.admit(model: speech.model.id, key: key.hash)
+            ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
         } catch {
             throw APIError(error)
         }

@@ -33,11 +33,12 @@ final class StreamAdmission: Sendable {
         self.maxStreamsPerKey = maxStreamsPerKey
     }
 
-    /// Admits one stream of `model` for the key with hash `key`, or says why not. The model
-    /// counts only when it is a built-in engine's.
-    func admit(model: String, key: String) throws(Refusal) -> AdmissionTicket {
+    /// Admits one stream of `model` for the key with hash `key`, whose own limit is `keyLimit`
+    /// (else the gateway's `maxStreamsPerKey`), or says why not. The model counts only when it is
+    /// a built-in engine's.
+    func admit(model: String, key: String, keyLimit: Int? = nil) throws(Refusal) -> AdmissionTicket {
         let refusal = state.withLock { state -> Refusal? in
-            if let limit = maxStreamsPerKey, state.streamsByKey[key, default: 0] >= limit {
+            if let limit = keyLimit ?? maxStreamsPerKey, state.streamsByKey[key, default: 0] >= limit {
                 return .keyFull(limit: limit)
             }
             if let engine = state.engines[model] {

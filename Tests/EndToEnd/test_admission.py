@@ -4,12 +4,13 @@ a stream's slot comes back when its client goes away."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
 import requests
 
-from support import pcm_peak, pcm_seconds, text_of_length
+from support import binary_path, pcm_peak, pcm_seconds, text_of_length
 from test_lifetimes import database_state
 from test_upstream_and_accounts import Instance, create_key
 
@@ -90,3 +91,19 @@ def test_a_key_past_its_concurrent_stream_limit_is_429(gateway):
         assert pcm_peak(other.content) > 1000
     finally:
         held.close()
+
+
+def test_a_keys_own_stream_limit_applies_and_is_range_checked(gateway):
+    instance, _ = gateway
+    for bad in ["0", "100001", "-3"]:
+        result = subprocess.run([str(binary_path()), "keys", "create", "--data-dir", str(instance.data_dir),
+                                 f"--max-streams={bad}"], capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0 and "--max-streams must be from 1 to 100000" in result.stderr, result.stderr
+    own = create_key(instance.data_dir, "--max-streams", "2")
+    held = [hold(instance, own, "local/espeak-ng") for _ in range(2)]  # over the default of 1
+    try:
+        error = refusal(speak(instance, own, "local/espeak-ng"), 429)
+        assert error["metadata"]["max_streams_per_key"] == 2
+    finally:
+        for response, _ in held:
+            response.close()

@@ -61,12 +61,18 @@ struct AdmissionHarness {
     let secrets: [KeySecret]
     let configuration: GatewayConfiguration
 
-    static func make(configuration: GatewayConfiguration, keys: Int = 1) async throws -> AdmissionHarness {
+    /// A harness with `keys` keys; the first may have a stream limit of its own.
+    static func make(
+        configuration: GatewayConfiguration, keys: Int = 1, firstKeyMaxStreams: Int? = nil
+    ) async throws -> AdmissionHarness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("admission-\(UUID().uuidString)").path
         let store = try await AccountStore.open(
             databaseURL: nil, dataDirectory: directory, instance: "test", logger: Logger(label: "test"))
         var secrets: [KeySecret] = []
-        for index in 0..<keys { secrets.append(try await store.createKey(KeySettings(name: "key \(index)")).1) }
+        for index in 0..<keys {
+            let settings = KeySettings(name: "key \(index)", maxStreams: index == 0 ? firstKeyMaxStreams : nil)
+            secrets.append(try await store.createKey(settings).1)
+        }
         return AdmissionHarness(store: store, secrets: secrets, configuration: configuration)
     }
 
@@ -169,9 +175,16 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
         }
     }
 
-    @Test func aKeyPastItsConcurrentStreamLimitIs429() async throws {
+    @Test(arguments: [
+        // The gateway's default for every key, or one key's own limit (over a looser default).
+        (GatewayConfiguration.AdmissionSetting(measured: false, maxStreamsPerKey: 1), nil),
+        (GatewayConfiguration.AdmissionSetting(measured: false, maxStreamsPerKey: 5), 1),
+    ])
+    func aKeyPastItsConcurrentStreamLimitIs429(admission: GatewayConfiguration.AdmissionSetting, keyLimit: Int?)
+        async throws
+    {
         let harness = try await AdmissionHarness.make(
-            configuration: GatewayConfiguration(admission: .init(measured: false, maxStreamsPerKey: 1)), keys: 2)
+            configuration: GatewayConfiguration(admission: admission), keys: 2, firstKeyMaxStreams: keyLimit)
         try await harness.run { port in
             async let held = harness.speak("Wait. Held.", port: port)
             try await harness.engine.gate.awaitWaiting(1)
