@@ -74,6 +74,8 @@ public struct APIKey: Sendable, Equatable {
     public var periodUsage: Nanodollars
     public var reserved: Nanodollars
     public var usage: Nanodollars
+    /// The most speech streams the key may have open at once, before the gateway's default.
+    public var maxStreams: Int?
 
     public var limitRemaining: Nanodollars? { limit.map { $0 - periodUsage - reserved } }
 
@@ -88,11 +90,17 @@ public struct KeySettings: Sendable {
     public var expiresAt: Date?
     public var isManagement: Bool
     public var rateLimit: RateLimit?
+    /// The most speech streams the key may have open at once (1 to `maximumStreams`).
+    public var maxStreams: Int?
+
+    /// The most concurrent streams a key (or a model) may be allowed.
+    public static let maximumStreams = 100_000
 
     public init(
         name: String, limit: Nanodollars? = nil, limitReset: LimitReset? = nil, expiresAt: Date? = nil,
-        isManagement: Bool = false, rateLimit: RateLimit? = nil
+        isManagement: Bool = false, rateLimit: RateLimit? = nil, maxStreams: Int? = nil
     ) {
+        self.maxStreams = maxStreams
         self.name = name
         self.limit = limit
         self.limitReset = limitReset

@@ -95,8 +95,8 @@ public final class AccountStore: Service, Sendable {
         try await database.query(
             """
             INSERT INTO api_keys (hash, name, label, created_at, disabled, is_management, limit_nanos, limit_reset,
-                expires_at, rate_limit_requests, rate_limit_interval, period_start)
-            VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, $11)
+                expires_at, rate_limit_requests, rate_limit_interval, period_start, max_streams)
+            VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9, $10, $11, $12)
             """,
             [
                 .text(secret.hash), .text(settings.name), .text(secret.label), .double(now.timeIntervalSince1970),
@@ -106,6 +106,7 @@ public final class AccountStore: Service, Sendable {
                 settings.rateLimit.map { .integer(Int64($0.requests)) } ?? .null,
                 settings.rateLimit.map { .double($0.interval) } ?? .null,
                 .double((settings.limitReset?.periodStart(containing: now) ?? now).timeIntervalSince1970),
+                settings.maxStreams.map { .integer(Int64($0)) } ?? .null,
             ])
         return (try await key(hash: secret.hash)!, secret)
     }
@@ -394,6 +395,9 @@ public final class AccountStore: Service, Sendable {
             },
             periodUsage: Nanodollars(try row.integer("period_used_nanos")),
             reserved: Nanodollars(try row.integer("reserved_nanos")),
-            usage: Nanodollars(try row.integer("used_nanos")))
+            usage: Nanodollars(try row.integer("used_nanos")),
+            maxStreams: try row.optionalInteger("max_streams").map {
+                Int(clamping: min(max($0, 1), Int64(KeySettings.maximumStreams)))
+            })
     }
 }

@@ -17,6 +17,13 @@ public final class GenerationLease: Sendable {
         var incurredCharacters = 0
         var firstByteAt: Date?
         var provider: String?
+        /// Run once when the generation ends, whichever way (`whenEnded(_:)`).
+        var endActions: [@Sendable () -> Void] = []
+
+        mutating func takeEndActions() -> [@Sendable () -> Void] {
+            defer { endActions = [] }
+            return endActions
+        }
     }
 
     init(record: GenerationRecord, ledger: GenerationLedger) {
@@ -25,12 +32,24 @@ public final class GenerationLease: Sendable {
     }
 
     deinit {
-        let end = state.withLock { state -> GenerationEnd? in
-            guard !state.ended else { return nil }
+        let (end, actions) = state.withLock { state -> (GenerationEnd?, [@Sendable () -> Void]) in
+            guard !state.ended else { return (nil, []) }
             state.ended = true
-            return makeEnd(.cancelled, state)
+            return (makeEnd(.cancelled, state), state.takeEndActions())
         }
+        actions.forEach { $0() }
         if let end { ledger.enqueue(end) }
+    }
+
+    /// Runs `action` once when the generation ends, on the same paths that record its end (at
+    /// once when it has ended already): what a stream holds while it runs, such as its admission
+    /// slot, is given back exactly when its end is recorded.
+    public func whenEnded(_ action: @escaping @Sendable () -> Void) {
+        let ended = state.withLock { state in
+            if !state.ended { state.endActions.append(action) }
+            return state.ended
+        }
+        if ended { action() }
     }
 
     /// The provider that serves the stream, once known (upstream models may fall back).
@@ -57,11 +76,12 @@ public final class GenerationLease: Sendable {
 
     /// Records how the generation ended, once; later calls change nothing.
     public func end(_ status: GenerationStatus, at date: Date = Date()) async {
-        let end = state.withLock { state -> GenerationEnd? in
-            guard !state.ended else { return nil }
+        let (end, actions) = state.withLock { state -> (GenerationEnd?, [@Sendable () -> Void]) in
+            guard !state.ended else { return (nil, []) }
             state.ended = true
-            return makeEnd(status, state, at: date)
+            return (makeEnd(status, state, at: date), state.takeEndActions())
         }
+        actions.forEach { $0() }
         if let end { await ledger.write(end) }
     }
 

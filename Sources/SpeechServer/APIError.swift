@@ -142,3 +142,28 @@ extension APIError {
         }
     }
 }
+
+extension APIError {
+    /// A stream not admitted: 503 when the model's engine is at its capacity, 429 when the key
+    /// has as many streams open as it may; both with `Retry-After`.
+    init(_ refusal: StreamAdmission.Refusal) {
+        let wait = StreamAdmission.retryAfterSeconds
+        let headers: HTTPFields = [.retryAfter: String(wait)]
+        switch refusal {
+        case .engineFull(let model, let streams):
+            self.init(
+                .serviceUnavailable,
+                "\(model) is serving as many streams as it can keep in real time (\(streams)); retry in \(wait) s",
+                type: "server_overloaded",
+                metadata: ["model": .string(model), "max_streams": .number(Double(streams)), "retry_after_seconds": .number(Double(wait))],
+                headers: headers)
+        case .keyFull(let limit):
+            self.init(
+                .tooManyRequests,
+                "Concurrent stream limit exceeded: this key may have \(limit) speech streams open at once; retry in \(wait) s",
+                type: "rate_limit_exceeded",
+                metadata: ["max_streams_per_key": .number(Double(limit)), "retry_after_seconds": .number(Double(wait))],
+                headers: headers)
+        }
+    }
+}

@@ -45,16 +45,48 @@ public struct Gateway: Sendable {
 
     public var catalog: ModelCatalog { ModelCatalog(models: backends.map(\.0)) }
 
-    public func router() -> Router<SpeechContext> {
+    /// Admission for this configuration: each built-in engine's capacity from its default
+    /// speed, its threads and the configured cap.
+    func makeAdmission() -> StreamAdmission {
+        let measured = configuration.admission?.measured ?? true
+        let capacities = engines.map { engine in
+            let id = engine.model.id
+            return (
+                id,
+                EngineCapacity(
+                    threads: engine.parallelism, defaultSpeed: EngineCapacity.defaultSpeed(model: id),
+                    measured: measured, cap: configuration.models[id]?.maxConcurrentStreams)
+            )
+        }
+        return StreamAdmission(
+            engines: Dictionary(capacities) { first, _ in first },
+            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey)
+    }
+
+    /// The routes; `logger` gets the built-in engines' capacity figures once.
+    public func router(logger: Logger = Logger(label: "speechrouter")) -> Router<SpeechContext> {
         let router = Router(context: SpeechContext.self)
         router.middlewares.add(APIErrorMiddleware())
 
-        let backends = self.backends
+        let admission = makeAdmission()
+        for (model, capacity, _) in admission.figures {
+            logger.info(
+                "stream capacity",
+                metadata: [
+                    "model": "\(model)", "threads": "\(capacity.threads)",
+                    "speed": "\(capacity.measured ? "\(capacity.speed) s of audio per thread-second, measured as it runs" : "not measured")",
+                    "max_streams": "\(capacity.streams == .max ? "no limit" : String(capacity.streams))",
+                ])
+        }
+        let backends = self.backends.map { model, backend in
+            guard case .engine(let engine) = backend else { return (model, backend) }
+            return (model, SpeechBackend.engine(MeasuredEngine(engine: engine, admission: admission)))
+        }
         let catalog = ModelCatalog(models: backends.map(\.0))
         let models = ModelRoutes(catalog: catalog)
         let speech = SpeechRoutes(
             catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
-            ledger: ledger)
+            ledger: ledger, admission: admission)
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
 
@@ -83,7 +115,7 @@ public struct Gateway: Sendable {
         host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger
     ) -> Application<RouterResponder<SpeechContext>> {
         Application(
-            router: router(),
+            router: router(logger: logger),
             server: HTTPServerBuilder { LimitedHTTP1Channel(responder: $0, limits: limits) },
             configuration: .init(address: .hostname(host, port: port), serverName: "SpeechRouter"),
             logger: logger)

@@ -10,7 +10,8 @@ import SpeechCore
 ///      "rate_limit": {"requests": 600, "interval_seconds": 60},
 ///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30},
 ///      "connections": {"max_open": 512, "header_timeout_seconds": 10, "idle_timeout_seconds": 60,
-///                      "write_timeout_seconds": 30}}
+///                      "write_timeout_seconds": 30},
+///      "admission": {"measured": true, "max_streams_per_key": 8}}
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Changes to a shipped model, or (with `endpoints` and `voices`) a model of its own.
     public struct ModelOverride: Sendable, Decodable, Equatable {
@@ -22,12 +23,15 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public var voices: [String]?
         public var defaultVoice: String?
         public var supportsSpeed: Bool?
+        /// For a built-in model: the most streams it serves at once, whatever its measured speed.
+        public var maxConcurrentStreams: Int?
 
         public init(
             pricePerCharacter: String? = nil, contextLength: Int? = nil, endpoints: [Endpoint]? = nil,
             name: String? = nil, description: String? = nil, voices: [String]? = nil, defaultVoice: String? = nil,
-            supportsSpeed: Bool? = nil
+            supportsSpeed: Bool? = nil, maxConcurrentStreams: Int? = nil
         ) {
+            self.maxConcurrentStreams = maxConcurrentStreams
             self.pricePerCharacter = pricePerCharacter
             self.contextLength = contextLength
             self.endpoints = endpoints
@@ -44,6 +48,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             case contextLength = "context_length"
             case defaultVoice = "default_voice"
             case supportsSpeed = "supports_speed"
+            case maxConcurrentStreams = "max_concurrent_streams"
         }
     }
 
@@ -130,19 +135,40 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
     }
 
+    /// Which speech streams are let in: by the built-in engines' measured speed, and per key.
+    public struct AdmissionSetting: Sendable, Decodable, Equatable {
+        /// Whether a built-in model admits only the streams its measured speed keeps in real
+        /// time (default true); `max_concurrent_streams` of a model applies either way.
+        public var measured: Bool?
+        /// The most speech streams one key may have open at once (default: no limit).
+        public var maxStreamsPerKey: Int?
+
+        public init(measured: Bool? = nil, maxStreamsPerKey: Int? = nil) {
+            self.measured = measured
+            self.maxStreamsPerKey = maxStreamsPerKey
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case measured
+            case maxStreamsPerKey = "max_streams_per_key"
+        }
+    }
+
     public var models: [String: ModelOverride]
     public var rateLimit: RateLimitSetting?
     public var upstreamTimeouts: Timeouts?
     public var connections: ConnectionSettings?
+    public var admission: AdmissionSetting?
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
 
     public init(
         models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
-        connections: ConnectionSettings? = nil
+        connections: ConnectionSettings? = nil, admission: AdmissionSetting? = nil
     ) {
         self.models = models
+        self.admission = admission
         self.rateLimit = rateLimit
         self.upstreamTimeouts = upstreamTimeouts
         self.connections = connections
@@ -155,6 +181,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
         connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
+        admission = try container.decodeIfPresent(AdmissionSetting.self, forKey: .admission)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -163,6 +190,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case upstreamTimeouts = "upstream_timeouts"
         case connections
         case piperDirectory = "piper_directory"
+        case admission
     }
 
     public static func load(path: String) throws -> GatewayConfiguration {
@@ -190,6 +218,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public static let maximumPricePerCharacter = Nanodollars(1_000_000_000)
     /// The longest context length accepted: a longer input could not fit in a request body anyway.
     public static let maximumContextLength = 1 << 20
+    /// The most concurrent streams a model or a key may be allowed.
+    public static let maximumStreams = KeySettings.maximumStreams
 
     public func validate() throws {
         for (id, override) in models.sorted(by: { $0.key < $1.key }) {
@@ -203,7 +233,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
                 throw ConfigurationError(
                     "models.\(id).context_length must be from 1 to \(Self.maximumContextLength) characters, not \(length)")
             }
+            try Self.checkStreams(override.maxConcurrentStreams, "models.\(id).max_concurrent_streams")
         }
+        try Self.checkStreams(admission?.maxStreamsPerKey, "admission.max_streams_per_key")
         if let limit = rateLimit {
             if let problem = RateLimit.problem(requests: limit.requests) {
                 throw ConfigurationError("rate_limit.requests \(problem)")
@@ -225,6 +257,12 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// The default connection limits with this file's `connections`.
     public var connectionLimits: ConnectionLimits {
         get throws(ConfigurationError) { try connections?.applied(to: ConnectionLimits()) ?? ConnectionLimits() }
+    }
+
+    private static func checkStreams(_ streams: Int?, _ path: String) throws {
+        if let streams, !(1...maximumStreams).contains(streams) {
+            throw ConfigurationError("\(path) must be from 1 to \(maximumStreams) streams, not \(streams)")
+        }
     }
 
     public var defaultRateLimit: RateLimit? {

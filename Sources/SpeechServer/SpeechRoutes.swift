@@ -15,6 +15,7 @@ struct SpeechRoutes: Sendable {
     let catalog: ModelCatalog
     let backends: [String: SpeechBackend]
     let ledger: GenerationLedger
+    let admission: StreamAdmission
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
         guard let key = context.key else { throw SpeechError.missingKey }
@@ -24,6 +25,14 @@ struct SpeechRoutes: Sendable {
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         let speech = try catalog.resolve(try SpeechRequest.parse(json: body.readableBytesView))
         guard let backend = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
+        // 503 or 429 at once, before any synthesis and before any money is reserved. The ticket
+        // is given back when the generation ends, or when it is dropped (a 402 below).
+        let ticket: AdmissionTicket
+        do {
+            ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
+        } catch {
+            throw APIError(error)
+        }
 
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
         let billing = Billing(speech: speech, backend: backend)
@@ -36,6 +45,7 @@ struct SpeechRoutes: Sendable {
         // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
         // From here on the lease records exactly one end, whichever way the request goes.
         let lease = try await ledger.begin(record)
+        lease.whenEnded { ticket.release() }
 
         let progress = SpeechProgress()
         var (output, serving) = backend.audio(for: speech, progress: progress)

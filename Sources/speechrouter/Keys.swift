@@ -16,6 +16,8 @@ struct Keys: AsyncParsableCommand {
         @Flag(help: "A management key: may manage keys and read credits.") var management = false
         @Option(help: "Requests allowed per --rate-interval seconds for this key.") var rateLimit: Int?
         @Option(help: "The rate limit's interval in seconds.") var rateInterval: Double = 60
+        @Option(help: "Speech streams this key may have open at once (1-100000; else the configuration's default).")
+        var maxStreams: Int?
         @OptionGroup var data: DataDirectory
 
         func validate() throws {
@@ -34,13 +36,16 @@ struct Keys: AsyncParsableCommand {
             if let problem = RateLimit.problem(interval: rateInterval) {
                 throw ValidationError("--rate-interval \(problem)")
             }
+            if let maxStreams, !(1...KeySettings.maximumStreams).contains(maxStreams) {
+                throw ValidationError("--max-streams must be from 1 to \(KeySettings.maximumStreams), not \(maxStreams)")
+            }
         }
 
         func run() async throws {
             let settings = KeySettings(
                 name: name, limit: limit.flatMap { Nanodollars(usd: $0) }, limitReset: limitReset.flatMap(LimitReset.init),
                 expiresAt: expiresAt.flatMap { ISO8601DateFormatter().date(from: $0) }, isManagement: management,
-                rateLimit: rateLimit.map { RateLimit(requests: $0, interval: rateInterval) })
+                rateLimit: rateLimit.map { RateLimit(requests: $0, interval: rateInterval) }, maxStreams: maxStreams)
             let (_, secret) = try await data.withStore { try await $0.createKey(settings) }
             print(secret.value)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import Accounts
@@ -46,6 +47,24 @@ import Testing
             #expect(after.reserved == .zero)
             #expect(after.usage == Nanodollars(30_000))
             #expect(ledger.runningGenerations.isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func endActionsRunOnceWhenTheEndIsRecordedOrTheLeaseIsDropped(backend: Backend) async throws {
+        try await withLedger(backend) { store, ledger, key in
+            let runs = Counter()
+            let ended = try await ledger.begin(record("gen-ended", key: key, characters: 10, price: 1_000))
+            ended.whenEnded { runs.add("ended") }
+            #expect(runs.counts.isEmpty)
+            await ended.end(.completed)
+            await ended.end(.failed)
+            ended.whenEnded { runs.add("late") }  // after the end: at once
+            var dropped: GenerationLease? = try await ledger.begin(record("gen-gone", key: key, characters: 10, price: 1_000))
+            dropped?.whenEnded { runs.add("dropped") }
+            dropped = nil
+            #expect(runs.counts == ["ended": 1, "late": 1, "dropped": 1])
+            #expect(try await waitForEnd(store, "gen-gone").status == .cancelled)
         }
     }
 
@@ -155,4 +174,11 @@ import Testing
         #expect(try rows.first?.integer("n") == Int64(waiters + 1))
         for database in databases + [holder] { try await database.close() }
     }
+}
+
+/// Counts calls by name, from any thread.
+final class Counter: Sendable {
+    private let state = Mutex([String: Int]())
+    func add(_ name: String) { state.withLock { $0[name, default: 0] += 1 } }
+    var counts: [String: Int] { state.withLock { $0 } }
 }

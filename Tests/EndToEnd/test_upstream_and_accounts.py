@@ -72,6 +72,9 @@ def create_key(data_dir: Path, *args: str, env: dict | None = None) -> str:
 
 
 PRICED = {"models": {"local/flite": {"price_per_character": "0.001"}}}
+# For billing under contention: every one of 200 concurrent requests must reach the reservation,
+# so admission by measured speed (which would answer most of them 503 first) is off.
+PRICED_ALL_ADMITTED = {**PRICED, "admission": {"measured": False}}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +148,7 @@ def assert_exactly_the_limit_was_spent(base: str, key: str, statuses: list[int])
 def test_two_hundred_concurrent_requests_spend_exactly_the_limit_on_sqlite(tmp_path):
     # 10 characters at $0.001 = $0.01 a request; the key may spend $0.50: exactly 50 requests.
     key = create_key(tmp_path, "--limit", "0.5")
-    instance = Instance(tmp_path, config=PRICED)
+    instance = Instance(tmp_path, config=PRICED_ALL_ADMITTED)
     try:
         assert_exactly_the_limit_was_spent(instance.base, key, spend_concurrently([instance.base], key))
         rows = sqlite3.connect(tmp_path / "speechrouter.sqlite").execute(
@@ -162,8 +165,8 @@ def test_two_instances_on_one_postgresql_act_as_one_gateway(tmp_path):
     subprocess.run(["psql", url, "-qc", f"CREATE SCHEMA {schema}"], check=True)
     env = {"SPEECHROUTER_DATABASE_URL": f"{url}?search_path={schema}"}
     key = create_key(tmp_path, "--limit", "0.5", env=env)
-    first = Instance(tmp_path, config=PRICED, env=env)
-    second = Instance(tmp_path, config=PRICED, env=env)
+    first = Instance(tmp_path, config=PRICED_ALL_ADMITTED, env=env)
+    second = Instance(tmp_path, config=PRICED_ALL_ADMITTED, env=env)
     try:
         statuses = spend_concurrently([first.base, second.base], key)
         assert_exactly_the_limit_was_spent(second.base, key, statuses)

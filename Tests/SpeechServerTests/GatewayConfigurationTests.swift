@@ -139,4 +139,19 @@ private func refusal(_ json: String) -> String? {
         #expect(refusal("{\"models\": ")?.hasPrefix("the file:") == true)
         #expect(refusal(#"{"models": []}"#)?.hasPrefix("models is of the wrong type:") == true)
     }
+
+    @Test func admissionSettingsAreReadAndRangeChecked() throws {
+        let configuration = try GatewayConfiguration.parse(Data("""
+            {"models": {"local/piper": {"max_concurrent_streams": 8}},
+             "admission": {"measured": false, "max_streams_per_key": 3}}
+            """.utf8))
+        #expect(configuration.models["local/piper"]?.maxConcurrentStreams == 8)
+        #expect(configuration.admission == .init(measured: false, maxStreamsPerKey: 3))
+        #expect(refusal(#"{"models": {"local/piper": {"max_concurrent_streams": 0}}}"#)
+            == "models.local/piper.max_concurrent_streams must be from 1 to 100000 streams, not 0")
+        #expect(refusal(#"{"admission": {"max_streams_per_key": 100001}}"#)
+            == "admission.max_streams_per_key must be from 1 to 100000 streams, not 100001")
+        #expect(refusal(#"{"admission": {"max_streams_per_key": -1}}"#) != nil)
+        #expect(refusal(#"{"admission": {"measured": "no"}}"#) == "admission.measured must be true or false")
+    }
 }

@@ -1,0 +1,116 @@
+import Synchronization
+
+/// Which speech streams are let in: a built-in model's streams while its engine can keep them
+/// all in real time (`EngineCapacity`), and a key's streams up to the configured limit. A stream
+/// holds an `AdmissionTicket` from admission until its response ends.
+final class StreamAdmission: Sendable {
+    private struct State {
+        var engines: [String: EngineState]
+        var streamsByKey: [String: Int] = [:]
+    }
+
+    private struct EngineState {
+        var capacity: EngineCapacity
+        var streams = 0
+        /// Pieces being synthesized now, to tell a piece's own work from its wait for a thread.
+        var piecesInFlight = 0
+    }
+
+    /// Why a stream was not admitted.
+    enum Refusal: Error, Equatable {
+        case engineFull(model: String, streams: Int)
+        case keyFull(limit: Int)
+    }
+
+    /// Seconds a refused client is told to wait: a slot frees as soon as any stream ends.
+    static let retryAfterSeconds = 1
+
+    private let state: Mutex<State>
+    let maxStreamsPerKey: Int?
+
+    init(engines: [String: EngineCapacity], maxStreamsPerKey: Int?) {
+        state = Mutex(State(engines: engines.mapValues { EngineState(capacity: $0) }))
+        self.maxStreamsPerKey = maxStreamsPerKey
+    }
+
+    /// Admits one stream of `model` for the key with hash `key`, whose own limit is `keyLimit`
+    /// (else the gateway's `maxStreamsPerKey`), or says why not. The model counts only when it is
+    /// a built-in engine's.
+    func admit(model: String, key: String, keyLimit: Int? = nil) throws(Refusal) -> AdmissionTicket {
+        let refusal = state.withLock { state -> Refusal? in
+            if let limit = keyLimit ?? maxStreamsPerKey, state.streamsByKey[key, default: 0] >= limit {
+                return .keyFull(limit: limit)
+            }
+            if let engine = state.engines[model] {
+                guard engine.streams < engine.capacity.streams else {
+                    return .engineFull(model: model, streams: engine.capacity.streams)
+                }
+                state.engines[model]?.streams += 1
+            }
+            state.streamsByKey[key, default: 0] += 1
+            return nil
+        }
+        if let refusal { throw refusal }
+        return AdmissionTicket(admission: self, model: model, key: key)
+    }
+
+    fileprivate func release(model: String, key: String) {
+        state.withLock { state in
+            state.engines[model]?.streams -= 1
+            state.streamsByKey[key, default: 1] -= 1
+            if state.streamsByKey[key] == 0 { state.streamsByKey[key] = nil }
+        }
+    }
+
+    /// A piece of `model` starts: returns the pieces then in flight, this one included.
+    func pieceStarts(model: String) -> Int {
+        state.withLock { state in
+            state.engines[model]?.piecesInFlight += 1
+            return state.engines[model]?.piecesInFlight ?? 1
+        }
+    }
+
+    /// A piece of `model` that started with `inFlight` pieces made `audioSeconds` of audio in
+    /// `wallSeconds`. While more pieces than threads are in flight a piece also waits for a
+    /// thread, so only its share of the wall time counts as its work.
+    func pieceEnded(model: String, inFlight: Int, audioSeconds: Double, wallSeconds: Double) {
+        state.withLock { state in
+            guard var engine = state.engines[model] else { return }
+            engine.piecesInFlight -= 1
+            let share = min(Double(engine.capacity.threads) / Double(max(inFlight, 1)), 1)
+            engine.capacity.record(audioSeconds: audioSeconds, workSeconds: wallSeconds * share)
+            state.engines[model] = engine
+        }
+    }
+
+    /// Each engine's figures now, by model: threads, speed, streams admitted and allowed.
+    var figures: [(model: String, capacity: EngineCapacity, streams: Int)] {
+        state.withLock { state in
+            state.engines.sorted { $0.key < $1.key }.map { ($0.key, $0.value.capacity, $0.value.streams) }
+        }
+    }
+}
+
+/// One admitted stream's place; given back once, by `release()` or when dropped.
+final class AdmissionTicket: Sendable {
+    private let admission: StreamAdmission
+    private let model: String
+    private let key: String
+    private let held = Mutex(true)
+
+    fileprivate init(admission: StreamAdmission, model: String, key: String) {
+        self.admission = admission
+        self.model = model
+        self.key = key
+    }
+
+    deinit { release() }
+
+    func release() {
+        let wasHeld = held.withLock { held in
+            defer { held = false }
+            return held
+        }
+        if wasHeld { admission.release(model: model, key: key) }
+    }
+}
