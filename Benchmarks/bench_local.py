@@ -17,8 +17,9 @@ Prints a table and the ratio server total / CLI total.
 --streams N1,N2,… then opens N concurrent pcm streams of 1,000 characters each (different
 sentences of the same text), each read by a client that plays in real time from its first byte:
 a stream stalls when a byte arrives later than its play-out time (first byte + bytes / 48,000
-per second). For each N it prints the first-byte p50/p95 and how many streams stalled; the
-largest N with no stall is the capacity.
+per second). For each N it prints how many were admitted (past its measured capacity the server
+refuses the rest at once with 503), the admitted streams' first-byte p50/p95 and how many of
+them stalled, and how fast the refusals came.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ async def realtime_stream(port: int, key: str, body: dict) -> tuple[float, bool,
                  + f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
+    if head.startswith(b"HTTP/1.1 503"):  # past the server's capacity: refused at once, not admitted
+        writer.close()
+        return time.monotonic() - started, False, -1
     if not head.startswith(b"HTTP/1.1 200"):
         writer.close()
         raise RuntimeError(head.split(b"\r\n")[0].decode())
@@ -228,12 +232,16 @@ def main() -> None:
             for count in stream_counts:
                 outcome = asyncio.run(concurrent_streams(
                     port, key, engine["model"], engine["voice"], stream_texts(text, count)))
-                firsts = sorted(first for first, _, _ in outcome)
+                refused = sorted(first for first, _, size in outcome if size < 0)
+                outcome = [result for result in outcome if result[2] >= 0]
+                firsts = sorted(first for first, _, _ in outcome) or [0.0]
                 results[f"streams_{count}"] = {
+                    "admitted": len(outcome), "refused_503": len(refused),
+                    "slowest_refusal_s": round(refused[-1], 3) if refused else None,
                     "first_byte_p50_s": round(firsts[len(firsts) // 2], 3),
                     "first_byte_p95_s": round(firsts[min(len(firsts) - 1, int(len(firsts) * 0.95))], 3),
                     "stalled": sum(1 for _, stalled, _ in outcome if stalled),
-                    "audio_s_each": round(statistics.median(size for _, _, size in outcome) / PCM_BYTES_PER_SECOND, 1),
+                    "audio_s_each": round(statistics.median([size for _, _, size in outcome] or [0]) / PCM_BYTES_PER_SECOND, 1),
                 }
         finally:
             process.terminate()
@@ -258,8 +266,9 @@ def main() -> None:
     for count in stream_counts:
         row = results[f"streams_{count}"]
         print(f"{count:>4} concurrent real-time pcm streams of 1,000 characters ({row['audio_s_each']} s each): "
-              f"first byte p50 {row['first_byte_p50_s']:.3f} s, p95 {row['first_byte_p95_s']:.3f} s, "
-              f"stalled {row['stalled']}")
+              f"{row['admitted']} admitted, first byte p50 {row['first_byte_p50_s']:.3f} s, "
+              f"p95 {row['first_byte_p95_s']:.3f} s, stalled {row['stalled']}; {row['refused_503']} refused (503)"
+              + (f", slowest refusal {row['slowest_refusal_s']:.3f} s" if row["refused_503"] else ""))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
