@@ -27,6 +27,7 @@ struct LimitedHTTP1Channel: ServerChildChannel {
             configuration: .init(
                 additionalChannelHandlers: [
                     RequestHeadTimeout(timeout: headTimeout), StalledReaderTimeout(timeout: writeTimeout),
+                    ResponseEndWatcher(),
                 ],
                 idleTimeout: TimeAmount(limits.idleTimeout)))
         self.limits = limits

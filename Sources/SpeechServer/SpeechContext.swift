@@ -5,9 +5,11 @@ public import Hummingbird
 public struct SpeechContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var key: APIKey?
+    let connection: ClientConnection
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.connection = ClientConnection(channel: source.channel)
     }
 
     public var maxUploadSize: Int { SpeechRoutes.maxBodyBytes }

@@ -62,7 +62,8 @@ struct SpeechRoutes: Sendable {
         }
         lease.served(by: serving.value)
         let stream = Delivery(
-            meter: meter, first: first, spokenWithFirst: progress.spokenCharacters, rest: output, logger: context.logger)
+            meter: meter, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
+            connection: context.connection, logger: context.logger)
         let headers: HTTPFields = [
             .contentType: speech.request.responseFormat.contentType,
             .generationID: id.description,
@@ -121,6 +122,7 @@ private struct Delivery: Sendable {
     /// The characters covered by `first`: a stream cut short is charged for what was delivered.
     let spokenWithFirst: Int
     let rest: SpeechOutput
+    let connection: ClientConnection
     let logger: Logger
 
     func send(to writer: inout any ResponseBodyWriter) async throws {
@@ -164,7 +166,7 @@ private struct Delivery: Sendable {
             await lease.end(.cancelled)
             throw error
         }
-        await lease.end(.completed)
+        await lease.end(await connection.kept() ? .completed : .cancelled)
     }
 }
 
