@@ -64,13 +64,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(binary: Path, data_dir: Path, model: str) -> tuple[subprocess.Popen, int, str, float]:
+def start_server(binary: Path, data_dir: Path, model: str,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int, str, float]:
     key = subprocess.run([str(binary), "keys", "create", "--data-dir", str(data_dir)],
                          check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     port = free_port()
     log = open(data_dir / "server.log", "wb")
     started = time.monotonic()
-    process = subprocess.Popen([str(binary), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+    process = subprocess.Popen([str(binary), "serve", "--port", str(port), "--data-dir", str(data_dir), *extra],
                                stdout=log, stderr=subprocess.STDOUT)
     deadline = started + 180
     while time.monotonic() < deadline:

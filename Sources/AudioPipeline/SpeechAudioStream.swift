@@ -128,6 +128,10 @@ final class PipelineState: AudioProducer {
     /// Whether any piece has given samples yet: pieces may come back empty (nothing in them the
     /// engine could speak), and a request whose pieces all do is unspeakable.
     private var spokeSamples = false
+    /// When the first audio left, and how much audio has been made since the start: together
+    /// they say when the listener will run out (`deadline`).
+    private var firstAudioAt: ContinuousClock.Instant?
+    private var audioMade = Duration.zero
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
@@ -168,17 +172,34 @@ final class PipelineState: AudioProducer {
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
             output += try sink.write(audio)
+            audioMade += audio.duration
             stream.progress?.noteLibraryMessages(audio.libraryMessages)
             // Pieces are synthesized apart, and engines trim the silence after a last sentence:
             // between sentences the listener gets a pause of at least `sentencePause`.
             if piece.endsSentence && !inFlight.isEmpty && !audio.samples.isEmpty {
-                output += try sink.write(audio.silencePadding(toLast: PipelineState.sentencePause))
+                let pause = audio.silencePadding(toLast: PipelineState.sentencePause)
+                output += try sink.write(pause)
+                audioMade += pause.duration
             }
             sink.spoke(characters: piece.characters)
             spokeSamples = spokeSamples || !audio.samples.isEmpty
             spokeAPiece = spokeSamples
         }
+        if firstAudioAt == nil { firstAudioAt = .now }
         return output
+    }
+
+    /// How long before its listener needs a piece the scheduler should aim to have it: covers
+    /// the piece's own synthesis and the hop to the client.
+    static let deadlineMargin = Duration.milliseconds(500)
+
+    /// When the next piece started now is needed: at once for a stream that has sent nothing
+    /// yet; otherwise when a listener who started at the first audio will have heard everything
+    /// made so far, less `deadlineMargin`. Pieces still in flight are not counted, which errs
+    /// early.
+    private var deadline: ContinuousClock.Instant {
+        guard let firstAudioAt else { return .now }
+        return firstAudioAt + audioMade - Self.deadlineMargin
     }
 
     /// The pause between two sentences: eSpeak NG's own CLI leaves 0.31-0.34 s at 175 wpm.
@@ -187,8 +208,12 @@ final class PipelineState: AudioProducer {
     private func fill() {
         while inFlight.count < max(stream.engine.parallelism, 1), let text = splitter.next() {
             let engine = stream.engine
-            let (piece, voice, speed) = (String(text), stream.voice, stream.speed)
-            let task = Task { try await engine.synthesize(piece, voice: voice, speed: speed) }
+            let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
+            let task = Task {
+                try await SynthesisDeadline.$current.withValue(deadline) {
+                    try await engine.synthesize(piece, voice: voice, speed: speed)
+                }
+            }
             inFlight.append(
                 Piece(
                     characters: piece.unicodeScalars.count, endsSentence: SentenceSplitter.endsSentence(piece),

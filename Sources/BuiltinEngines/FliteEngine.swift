@@ -1,6 +1,5 @@
 import CFlite
 import Foundation
-public import NIOPosix
 public import SpeechCore
 import Synchronization
 
@@ -9,13 +8,13 @@ import Synchronization
 /// Thread safety: `flite_init` and the `register_*` calls write globals, so they run once,
 /// under `registration`. Synthesis builds a fresh utterance per call and only reads the shared
 /// voice; 400 concurrent syntheses on one voice from 4 threads gave the same lengths as serial
-/// runs, so pieces run in parallel on the engine's thread pool. Per-request settings (speed)
+/// runs, so pieces run in parallel on the shared `SynthesisScheduler`. Per-request settings (speed)
 /// go on the utterance's features, never on the shared voice.
 public final class FliteEngine: SpeechEngine {
     public let model: SpeechModel
     public let parallelism: Int
     private let voices: [String: FliteVoice]
-    private let threads: NIOThreadPool
+    private let scheduler: SynthesisScheduler
 
     /// OpenAI's voice names mapped to the closest Flite voice (slt is the only female one).
     static let openAIVoiceMap = [
@@ -24,9 +23,10 @@ public final class FliteEngine: SpeechEngine {
         "marin": "slt", "cedar": "awb",
     ]
 
-    public init(threads: NIOThreadPool, parallelism: Int) {
-        self.threads = threads
-        self.parallelism = parallelism
+    /// Flite's pieces run on `scheduler`, as many side by side as it has threads.
+    public init(scheduler: SynthesisScheduler) {
+        self.scheduler = scheduler
+        self.parallelism = scheduler.threadCount
         self.voices = FliteVoice.registerAll()
         self.model = .builtin(
             id: "local/flite", name: "Local: CMU Flite",
@@ -41,7 +41,7 @@ public final class FliteEngine: SpeechEngine {
         }
         let speakable = Self.speakable(text)
         if speakable.isEmpty { return PCMAudio(samples: [], sampleRate: fliteVoice.sampleRate) }
-        return try await threads.runIfActive { fliteVoice.synthesize(speakable, speed: speed) }
+        return try await scheduler.run { fliteVoice.synthesize(speakable, speed: speed) }
     }
 
     /// Flite reads English from ASCII; its letter-to-sound rules have no entries for other bytes

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 public import SpeechCore
 
 /// `local/hibari`: hibari (hibari-tts 0.2.1, Apache-2.0), a 7.9 MB model distilled from
@@ -7,16 +6,16 @@ public import SpeechCore
 ///
 /// eSpeak NG phonemizes (`HibariPhonemizer`, on eSpeak NG's own thread); the model turns each
 /// piece of at most 400 phonemes into a spectrum per 12.5 ms frame, and `HibariVocoder` turns
-/// that into 24 kHz samples, on this engine's pool. The noise in the spectrum comes from a
+/// that into 24 kHz samples, on the shared `SynthesisScheduler`. The noise in the spectrum comes from a
 /// generator seeded by the text, voice and speed, so a request always gives the same samples.
 /// One session is shared by all threads (ONNX Runtime allows concurrent runs on it); each run
-/// uses one intra-op thread and pieces run side by side, one per core.
+/// uses one intra-op thread and pieces run side by side, one per scheduler thread (core).
 ///
 /// Measured on the 2-core machine under other builds' load: one model run for 7 s of speech takes
 /// 62 ms of CPU, the vocoder 50 ms and the noise 16 ms (release); per sentence (3-5 s of speech,
 /// debug build) one intra-op thread took 0.32-0.50 s against 0.38-0.59 s with two, and a bare C
 /// run 419 ms against 518 ms. Hence one thread per run and `parallelism` the core count.
-public final class HibariEngine: PooledEngine {
+public final class HibariEngine: ScheduledEngine {
     public let model = SpeechModel.builtin(
         id: "local/hibari", name: "Local: hibari (heart)",
         description: "hibari, built in and offline: a 7.9 MB neural English voice distilled from "
@@ -25,7 +24,7 @@ public final class HibariEngine: PooledEngine {
     public let parallelism: Int
     private let session: OnnxSession
     private let phonemizer: HibariPhonemizer
-    let threads: NIOThreadPool
+    private let scheduler: SynthesisScheduler
 
     static let nativeVoice = "heart"
     /// The pace range the model was trained for (0.5 slow … 2.0 fast, hibari's docs); requests
@@ -33,13 +32,13 @@ public final class HibariEngine: PooledEngine {
     static let speeds: ClosedRange<Double> = 0.5...2.0
     static let outputs = ["lh", "theta", "ln", "lr", "phi", "f0"]
 
-    /// Loads the model from `installation` on a pool of `parallelism` threads, checks it has the
+    /// Loads the model from `installation` on `scheduler`, checks it has the
     /// inputs and outputs hibari's have, and speaks one word so the first request does not pay
     /// ONNX Runtime's first-run cost.
     public static func start(
-        installation: HibariInstallation, espeak: EspeakEngine, parallelism: Int, onnxThreads: Int = 1
+        installation: HibariInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler, onnxThreads: Int = 1
     ) async throws -> HibariEngine {
-        try await start(onPoolOf: parallelism, warmUpVoice: nativeVoice) {
+        try await start(on: scheduler, warmUpVoice: nativeVoice) {
             let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
             let session = try runtime.session(modelPath: installation.modelPath, threads: onnxThreads)
             guard try session.inputCount == 2, try session.outputCount == outputs.count else {
@@ -47,19 +46,19 @@ public final class HibariEngine: PooledEngine {
                     "\(installation.modelPath) does not have hibari's 2 inputs and 6 outputs")
             }
             return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath))
-        } then: { loaded, threads in
+        } then: { loaded in
             let (session, vocabulary) = loaded
             return HibariEngine(
                 session: session, phonemizer: HibariPhonemizer(espeak: espeak, vocabulary: vocabulary),
-                threads: threads, parallelism: parallelism)
+                scheduler: scheduler)
         }
     }
 
-    private init(session: OnnxSession, phonemizer: HibariPhonemizer, threads: NIOThreadPool, parallelism: Int) {
+    private init(session: OnnxSession, phonemizer: HibariPhonemizer, scheduler: SynthesisScheduler) {
         self.session = session
         self.phonemizer = phonemizer
-        self.threads = threads
-        self.parallelism = parallelism
+        self.scheduler = scheduler
+        self.parallelism = scheduler.threadCount
     }
 
     /// The default, on purpose: a 100-character first sentence (6.5 s of speech) costs about 0.13 s
@@ -73,7 +72,7 @@ public final class HibariEngine: PooledEngine {
         guard !pieces.isEmpty else { return PCMAudio(samples: [], sampleRate: HibariVocoder.sampleRate) }
         let speed = speed.clamped(to: Self.speeds)
         let seed = HibariNoise.seed(text: text, voice: voice, speed: speed)
-        let samples = try await threads.runIfActive { [session] in
+        let samples = try await scheduler.run { [session] in
             var noise = HibariNoise(seed: seed)
             var samples: [Int16] = []
             for ids in pieces {

@@ -9,37 +9,39 @@ public import SpeechCore
 /// after this service in the group) has finished the streams in flight.
 public struct LocalEngines: Service {
     public let engines: [any SpeechEngine]
-    private let threads: [NIOThreadPool]
+    /// The threads Flite, Piper and hibari synthesize on, earliest deadline first.
+    public let scheduler: SynthesisScheduler
 
-    /// Starts every built-in engine. Flite's pieces run on a pool with one thread per core;
+    /// Starts every built-in engine. Flite, Piper and hibari share one `SynthesisScheduler` with
+    /// a thread per core, so every request's pieces compete by deadline, whatever the engine;
     /// eSpeak NG gets a thread of its own, for the life of the process (its C state is
     /// process-global, so one engine serves every caller in the process). Piper and hibari join
-    /// them when their parts are installed (found by `locate()` by default) and load, each with
-    /// a pool of its own; both phonemize with the same eSpeak NG engine. An engine that is
-    /// missing or does not load gets one warning on `logger` saying why.
+    /// when their parts are installed (found by `locate()` by default) and load; both phonemize
+    /// with the same eSpeak NG engine. An engine that is missing or does not load gets one
+    /// warning on `logger` saying why.
     public static func start(
         piper: PiperInstallation? = .locate(), hibari: HibariInstallation? = .locate(),
         logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> LocalEngines {
-        let cores = System.coreCount
-        let threads = NIOThreadPool(numberOfThreads: cores)
-        threads.start()
-        let flite = FliteEngine(threads: threads, parallelism: cores)
-        let espeak = try await EspeakEngine.start()
-        var engines: [any SpeechEngine] = [flite, espeak]
-        var pools = [threads]
-        func add(_ model: String, installedIn place: String, _ start: () async throws -> any PooledEngine) async {
+        let scheduler = SynthesisScheduler(threads: System.coreCount)
+        let espeak: EspeakEngine
+        do {
+            espeak = try await EspeakEngine.start()
+        } catch {
+            await scheduler.shutdownGracefully()
+            throw error
+        }
+        var engines: [any SpeechEngine] = [FliteEngine(scheduler: scheduler), espeak]
+        func add(_ model: String, installedIn place: String, _ start: () async throws -> any SpeechEngine) async {
             do {
-                let engine = try await start()
-                engines.append(engine)
-                pools.append(engine.threads)
+                engines.append(try await start())
             } catch {
                 logger.warning("\(model) is not served: its installation\(place) did not load: \(error)")
             }
         }
         if let piper {
             await add("local/piper", installedIn: " in \(piper.directory)") {
-                try await PiperEngine.start(installation: piper, espeak: espeak, parallelism: cores)
+                try await PiperEngine.start(installation: piper, espeak: espeak, scheduler: scheduler)
             }
         } else {
             let hint = "scripts/install-piper makes .piper/; SPEECHROUTER_PIPER_DIR or piper_directory names another"
@@ -47,16 +49,16 @@ public struct LocalEngines: Service {
         }
         if let hibari {
             await add("local/hibari", installedIn: "") {
-                try await HibariEngine.start(installation: hibari, espeak: espeak, parallelism: cores)
+                try await HibariEngine.start(installation: hibari, espeak: espeak, scheduler: scheduler)
             }
         } else {
             logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")
         }
-        return LocalEngines(engines: engines, threads: pools)
+        return LocalEngines(engines: engines, scheduler: scheduler)
     }
 
     public func run() async throws {
         try? await gracefulShutdown()
-        for pool in threads { try await pool.shutdownGracefully() }
+        await scheduler.shutdownGracefully()
     }
 }

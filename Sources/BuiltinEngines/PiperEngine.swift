@@ -1,11 +1,10 @@
 import Foundation
-import NIOPosix
 public import SpeechCore
 
 /// `local/piper`: a Piper neural voice (VITS, en_US joe), run offline by sherpa-onnx.
 ///
 /// sherpa-onnx no longer phonemizes, so the text goes through eSpeak NG first (`PiperPhonemizer`,
-/// on eSpeak NG's own thread), then the phonemes through the model on this engine's pool. One
+/// on eSpeak NG's own thread), then the phonemes through the model on the shared `SynthesisScheduler`. One
 /// model is loaded and shared by all threads (see `SherpaTts` for why that is safe); each
 /// synthesis runs ONNX Runtime on one thread, and pieces run side by side, one per core.
 ///
@@ -15,7 +14,7 @@ public import SpeechCore
 /// thread, 0.37 s on two). One thread per piece and two pieces at a time gives the most
 /// speech per second and lets two requests progress side by side, so `num_threads` is 1 and
 /// `parallelism` the core count.
-public final class PiperEngine: PooledEngine {
+public final class PiperEngine: ScheduledEngine {
     public let model = SpeechModel.builtin(
         id: "local/piper", name: "Local: Piper (joe)",
         description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
@@ -24,35 +23,34 @@ public final class PiperEngine: PooledEngine {
     public let parallelism: Int
     private let tts: SherpaTts
     private let phonemizer: PiperPhonemizer
-    let threads: NIOThreadPool
+    private let scheduler: SynthesisScheduler
 
     static let nativeVoice = "joe"
 
     /// Loads sherpa-onnx and the voice from `installation` (preparing sherpa-onnx's copy of the
-    /// voice once) on a pool of its own with `parallelism` threads, and speaks one word so the
-    /// first request does not pay ONNX Runtime's first-run cost. Throws, with the pool shut
-    /// down again, when any part is missing or does not load.
+    /// voice once) on `scheduler`, and speaks one word so the
+    /// first request does not pay ONNX Runtime's first-run cost. Throws when any part is
+    /// missing or does not load.
     public static func start(
-        installation: PiperInstallation, espeak: EspeakEngine, parallelism: Int
+        installation: PiperInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler
     ) async throws -> PiperEngine {
-        try await start(onPoolOf: parallelism, warmUpVoice: nativeVoice) {
+        try await start(on: scheduler, warmUpVoice: nativeVoice) {
             let voice = try PiperVoice(modelPath: installation.modelPath)
             let sherpa = try SherpaOnnxLibrary(path: installation.libraryPath)
             let (model, tokens) = try voice.prepareForSherpa(in: installation.preparedDirectory)
             return (voice, try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1))
-        } then: { loaded, threads in
+        } then: { loaded in
             let (voice, tts) = loaded
             return PiperEngine(
-                tts: tts, phonemizer: PiperPhonemizer(espeak: espeak, voice: voice), threads: threads,
-                parallelism: parallelism)
+                tts: tts, phonemizer: PiperPhonemizer(espeak: espeak, voice: voice), scheduler: scheduler)
         }
     }
 
-    private init(tts: SherpaTts, phonemizer: PiperPhonemizer, threads: NIOThreadPool, parallelism: Int) {
+    private init(tts: SherpaTts, phonemizer: PiperPhonemizer, scheduler: SynthesisScheduler) {
         self.tts = tts
         self.phonemizer = phonemizer
-        self.threads = threads
-        self.parallelism = parallelism
+        self.scheduler = scheduler
+        self.parallelism = scheduler.threadCount
     }
 
     /// Synthesis time follows the audio's length (about 0.15-0.2 s per second of speech on one
@@ -65,7 +63,7 @@ public final class PiperEngine: PooledEngine {
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let sentences = try await phonemizer.sentences(in: text)
         guard !sentences.isEmpty else { return PCMAudio(samples: [], sampleRate: tts.sampleRate) }
-        let samples = try await threads.runIfActive { [tts] in
+        let samples = try await scheduler.run { [tts] in
             try tts.generate(sentences: sentences, speed: Float(speed))
         }
         return PCMAudio(samples: samples, sampleRate: tts.sampleRate)

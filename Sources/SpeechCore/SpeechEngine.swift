@@ -11,6 +11,11 @@ public struct PCMAudio: Sendable {
         self.sampleRate = sampleRate
         self.libraryMessages = libraryMessages
     }
+
+    /// How long the samples play.
+    public var duration: Duration {
+        sampleRate > 0 ? .nanoseconds(Int64(samples.count) * 1_000_000_000 / Int64(sampleRate)) : .zero
+    }
 }
 
 /// A speech engine that turns one piece of text at a time into samples.
@@ -38,4 +43,11 @@ extension Int16 {
         let scaled = (sample * 32_767).rounded()
         self = scaled.isNaN ? 0 : Int16(Swift.min(Swift.max(scaled, -32_768), 32_767))
     }
+}
+
+/// When a piece of synthesis is needed: the moment its listener would run out of audio without
+/// it. The audio pipeline sets it around each piece it starts; the built-in engines' scheduler
+/// runs the piece with the earliest deadline first. Unset means now.
+public enum SynthesisDeadline {
+    @TaskLocal public static var current: ContinuousClock.Instant?
 }

@@ -15,7 +15,8 @@ final class ToneEngine: SpeechEngine {
     let delay: Duration
     /// Pieces holding this word give no samples, as an engine's do when nothing in them is speakable.
     let silentWord: String?
-    private let state = Mutex((running: 0, peak: 0, calls: [String]()))
+    private let state = Mutex(
+        (running: 0, peak: 0, calls: [String](), deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)]()))
 
     init(parallelism: Int, delay: Duration = .milliseconds(20), silentWord: String? = nil) {
         self.parallelism = parallelism
@@ -25,12 +26,15 @@ final class ToneEngine: SpeechEngine {
 
     var peak: Int { state.withLock { $0.peak } }
     var calls: [String] { state.withLock { $0.calls } }
+    /// Each piece's `SynthesisDeadline`, and when the piece was called.
+    var deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)] { state.withLock { $0.deadlines } }
 
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         state.withLock {
             $0.running += 1
             $0.peak = max($0.peak, $0.running)
             $0.calls.append(text)
+            $0.deadlines.append((SynthesisDeadline.current, .now))
         }
         defer { state.withLock { $0.running -= 1 } }
         try await Task.sleep(for: delay)
@@ -61,6 +65,23 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
         #expect(abs(samples - expected) <= 48)
         #expect(engine.calls == SentenceSplitter(text).map(String.init))
         #expect(progress.spokenCharacters == SentenceSplitter(text).reduce(0) { $0 + $1.unicodeScalars.count })
+    }
+
+    @Test func eachPieceIsDueWhenItsListenerWouldRunOutOfAudio() async throws {
+        let engine = ToneEngine(parallelism: 1)
+        for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {}
+        let deadlines = engine.deadlines
+        let sentences = SentenceSplitter(text).map(String.init)
+        try #require(deadlines.count == sentences.count && deadlines.allSatisfy { $0.due != nil })
+        // Before any audio has left, pieces are due at once.
+        for piece in deadlines[0...1] { #expect(piece.due! <= piece.at) }
+        // Afterwards each piece is due later than the one before by the audio made in between:
+        // with one piece in flight, piece k starts once piece k - 2 and its pause are made.
+        for k in 3..<sentences.count {
+            let made = Duration.milliseconds(10 * sentences[k - 2].count) + PipelineState.sentencePause
+            let gap = deadlines[k].due! - deadlines[k - 1].due!
+            #expect(abs((gap - made) / .milliseconds(1)) <= 2, "piece \(k): \(gap) apart, \(made) made")
+        }
     }
 
     @Test func noMoreThanTheEnginesParallelismRunsAtOnce() async throws {

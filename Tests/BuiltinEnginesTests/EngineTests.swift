@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 import SpeechCore
 import Testing
 
@@ -14,12 +13,8 @@ func seconds(_ audio: PCMAudio) -> Double { Double(audio.samples.count) / Double
 
 /// The engines hold process-global C state, so the suite starts them once.
 enum Engines {
-    static let threads: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
-        return pool
-    }()
-    static let flite = FliteEngine(threads: threads, parallelism: 2)
+    static let scheduler = SynthesisScheduler(threads: 2)
+    static let flite = FliteEngine(scheduler: scheduler)
     static let espeak = Task { try await EspeakEngine.start() }
 }
 

@@ -153,7 +153,7 @@ enum HibariFixture {
     static let installation = HibariInstallation.locate()
     static let engine = Task {
         try await HibariEngine.start(
-            installation: try #require(installation), espeak: try await EspeakEngine.start(), parallelism: 2)
+            installation: try #require(installation), espeak: try await EspeakEngine.start(), scheduler: Engines.scheduler)
     }
 }
 

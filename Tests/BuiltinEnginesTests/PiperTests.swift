@@ -149,7 +149,7 @@ let piperSkipReason: Comment = "Piper is not installed (scripts/install-piper)"
 extension Engines {
     static let piper = Task { () throws -> PiperEngine in
         let installation = try #require(PiperInstallation.locate(), "only tests enabled with Piper installed use this")
-        return try await PiperEngine.start(installation: installation, espeak: try await espeak.value, parallelism: 2)
+        return try await PiperEngine.start(installation: installation, espeak: try await espeak.value, scheduler: Engines.scheduler)
     }
 }
 
@@ -229,7 +229,7 @@ extension Engines {
         let installation = try brokenInstallation()
         await #expect {
             try await PiperEngine.start(
-                installation: installation, espeak: try await Engines.espeak.value, parallelism: 1)
+                installation: installation, espeak: try await Engines.espeak.value, scheduler: Engines.scheduler)
         } throws: { error in
             guard case .engineFailure(let message) = error as? SpeechError else { return false }
             return message.contains("cannot load \(installation.libraryPath)")

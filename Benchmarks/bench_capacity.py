@@ -1,0 +1,168 @@
+"""Real-time capacity of the built-in engines, and what happens past it, in one run.
+
+    python3 Benchmarks/bench_capacity.py [--engines flite,piper] [--overload 100] [--json FILE]
+
+For each engine (local/flite, local/piper) it starts the server binary (as bench_local.py finds
+it) twice on a temporary data dir:
+
+1. Capacity, admission off (`"admission": {"measured": false}`): N concurrent pcm streams of
+   1,000 characters each, read by clients that play in real time from their first byte, for N
+   up a ladder; it stops at the first N where a stream stalls (a byte came after its play-out
+   time). Prints the largest N without a stall and its first-byte p50/p95.
+2. Overload, admission on (the default): `--overload` requests at once. Prints how many were
+   admitted and refused (503), stalls among the admitted, the slowest refusal, the slowest
+   `GET /health` while it ran (polled every 50 ms), and the server's RSS idle, at its peak and
+   5 s after the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_local import TEXT_PATH, concurrent_streams, default_binary, start_server, stream_texts  # noqa: E402
+
+LADDERS = {
+    "flite": {"model": "local/flite", "voice": "slt", "ladder": [16, 32, 48, 64, 80, 96, 128]},
+    "piper": {"model": "local/piper", "voice": "joe", "ladder": [4, 8, 12, 16, 20, 24, 32]},
+}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values) or [0.0]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+class Watcher(threading.Thread):
+    """Polls /health and the server's RSS every 50 ms until stopped."""
+
+    def __init__(self, port: int, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.port, self.pid = port, pid
+        self.health: list[float] = []
+        self.peak_rss = 0.0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            connection.request("GET", "/health")
+            connection.getresponse().read()
+            connection.close()
+            self.health.append(time.monotonic() - started)
+            self.peak_rss = max(self.peak_rss, rss_mb(self.pid))
+            self.stopping.wait(0.05)
+
+
+def streams(port: int, key: str, engine: dict, count: int, text: str) -> dict:
+    outcome = asyncio.run(concurrent_streams(port, key, engine["model"], engine["voice"], stream_texts(text, count)))
+    refused = [first for first, _, size in outcome if size < 0]
+    admitted = [result for result in outcome if result[2] >= 0]
+    firsts = [first for first, _, _ in admitted]
+    return {
+        "requests": count, "admitted": len(admitted), "refused_503": len(refused),
+        "slowest_refusal_s": round(max(refused), 3) if refused else None,
+        "stalled": sum(1 for _, stalled, _ in admitted if stalled),
+        "first_byte_p50_s": round(percentile(firsts, 0.5), 3),
+        "first_byte_p95_s": round(percentile(firsts, 0.95), 3),
+    }
+
+
+def capacity(binary: Path, name: str, text: str) -> dict:
+    engine = LADDERS[name]
+    with tempfile.TemporaryDirectory(prefix=f"bench-capacity-{name}-") as scratch:
+        config = Path(scratch) / "config.json"
+        config.write_text(json.dumps({"admission": {"measured": False}}))
+        process, port, key, _ = start_server(binary, Path(scratch), engine["model"], ("--config", str(config)))
+        try:
+            best, steps = None, []
+            for count in engine["ladder"]:
+                step = streams(port, key, engine, count, text)
+                steps.append(step)
+                print(f"  {engine['model']} {count:>4} streams: stalled {step['stalled']}, "
+                      f"first byte p50 {step['first_byte_p50_s']:.3f} s p95 {step['first_byte_p95_s']:.3f} s",
+                      file=sys.stderr)
+                if step["stalled"]:
+                    break
+                best = step
+            return {"largest_without_stall": best, "ladder": steps}
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def overload(binary: Path, name: str, text: str, count: int) -> dict:
+    engine = LADDERS[name]
+    with tempfile.TemporaryDirectory(prefix=f"bench-overload-{name}-") as scratch:
+        process, port, key, _ = start_server(binary, Path(scratch), engine["model"])
+        try:
+            time.sleep(1)
+            idle = rss_mb(process.pid)
+            watcher = Watcher(port, process.pid)
+            watcher.start()
+            result = streams(port, key, engine, count, text)
+            watcher.stopping.set()
+            watcher.join()
+            time.sleep(5)
+            result.update({
+                "health_max_ms": round(max(watcher.health) * 1000, 1), "health_polls": len(watcher.health),
+                "rss_idle_mb": round(idle), "rss_peak_mb": round(watcher.peak_rss),
+                "rss_after_mb": round(rss_mb(process.pid)),
+            })
+            return result
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="flite,piper")
+    parser.add_argument("--overload", type=int, default=100)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    names = [name.strip() for name in args.engines.split(",") if name.strip()]
+    if any(name not in LADDERS for name in names) or not 1 <= args.overload <= 1000:
+        parser.error(f"--engines from {sorted(LADDERS)}; --overload between 1 and 1000")
+    binary = default_binary()
+    text = TEXT_PATH.read_text()
+    results: dict[str, object] = {"binary": str(binary)}
+    for name in names:
+        results[name] = {"capacity": capacity(binary, name, text), "overload": overload(binary, name, text, args.overload)}
+
+    print(f"binary: {binary}")
+    print("concurrent real-time pcm streams of 1,000 characters")
+    print(f"{'engine':<14}{'no-stall max':>13}{'p50 first':>11}{'p95 first':>11} | {'overload':>9}{'admitted':>9}"
+          f"{'stalled':>8}{'503':>5}{'slowest 503':>12}{'/health max':>12}{'RSS idle/peak/after MB':>24}")
+    for name in names:
+        best = results[name]["capacity"]["largest_without_stall"] or {"requests": 0, "first_byte_p50_s": 0,
+                                                                       "first_byte_p95_s": 0}
+        over = results[name]["overload"]
+        slowest = f"{over['slowest_refusal_s'] * 1000:.0f} ms" if over["slowest_refusal_s"] is not None else "-"
+        print(f"{LADDERS[name]['model']:<14}{best['requests']:>13}{best['first_byte_p50_s']:>10.3f}s"
+              f"{best['first_byte_p95_s']:>10.3f}s | {over['requests']:>9}{over['admitted']:>9}{over['stalled']:>8}"
+              f"{over['refused_503']:>5}{slowest:>12}{over['health_max_ms']:>9.1f} ms"
+              f"{over['rss_idle_mb']:>10}/{over['rss_peak_mb']}/{over['rss_after_mb']}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

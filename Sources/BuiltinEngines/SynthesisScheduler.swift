@@ -1,0 +1,145 @@
+import Foundation
+public import SpeechCore
+
+/// The threads every built-in engine's synthesis runs on, one per core, shared by all requests:
+/// a free thread takes the queued piece with the earliest deadline (`SynthesisDeadline`), so a
+/// stream whose listener is about to run out of audio goes before one with seconds in hand, and
+/// a new stream's first piece (due now) before pieces due later. Pieces with the same deadline
+/// run in the order they came. A piece whose task is cancelled (its client went away) leaves the
+/// queue at once and never runs.
+///
+/// The queue and the threads' lifetimes are guarded by one `NSCondition`; the work itself runs
+/// outside it.
+public final class SynthesisScheduler: @unchecked Sendable {
+    private struct Job {
+        let id: UInt64
+        let deadline: ContinuousClock.Instant
+        /// Runs the work and resumes its caller: called once, by a worker, outside the lock.
+        let run: () -> Void
+        /// Resumes its caller with an error instead; called once, under the lock, when the job
+        /// leaves the queue without running.
+        let cancel: (any Error) -> Void
+    }
+
+    public let threadCount: Int
+    private let condition = NSCondition()
+    /// Queued jobs, latest deadline first, so the next to run is the last.
+    private var queue: [Job] = []
+    private var nextID: UInt64 = 0
+    private var running = 0
+    private var stopping = false
+    private var liveThreads = 0
+    private var stopped: [CheckedContinuation<Void, Never>] = []
+
+    /// Starts `threads` worker threads (at least one).
+    public init(threads: Int) {
+        threadCount = max(threads, 1)
+        liveThreads = threadCount
+        for index in 0..<threadCount {
+            let thread = Thread { [self] in work() }
+            thread.name = "synthesis-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Pieces waiting for a thread now (for metrics and tests).
+    public var queuedCount: Int { locked { queue.count } }
+
+    /// Pieces running on a thread now.
+    public var runningCount: Int { locked { running } }
+
+    /// Runs `work` (blocking C work) on one of the threads when its turn comes: by the deadline
+    /// the calling task carries in `SynthesisDeadline.current`, or now. Throws
+    /// `CancellationError` if the task is cancelled before the work starts, and
+    /// `SpeechError.engineFailure` once the scheduler is shutting down.
+    public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+        let deadline = SynthesisDeadline.current ?? .now
+        let id = locked { () -> UInt64 in
+            nextID += 1
+            return nextID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                let job = Job(
+                    id: id, deadline: deadline,
+                    run: { continuation.resume(with: Swift.Result(catching: work)) },
+                    cancel: { continuation.resume(throwing: $0) })
+                condition.lock()
+                defer { condition.unlock() }
+                if stopping {
+                    job.cancel(SpeechError.engineFailure("the speech engines are shutting down"))
+                } else if Task.isCancelled {
+                    job.cancel(CancellationError())
+                } else {
+                    enqueue(job)
+                    condition.signal()
+                }
+            }
+        } onCancel: {
+            condition.lock()
+            defer { condition.unlock() }
+            if let index = queue.firstIndex(where: { $0.id == id }) {
+                queue.remove(at: index).cancel(CancellationError())
+            }
+        }
+    }
+
+    /// Fails every queued piece, lets the running ones finish, and returns once every thread
+    /// has ended.
+    public func shutdownGracefully() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            defer { condition.unlock() }
+            stopping = true
+            for job in queue { job.cancel(SpeechError.engineFailure("the speech engines are shutting down")) }
+            queue.removeAll()
+            if liveThreads == 0 {
+                continuation.resume()
+            } else {
+                stopped.append(continuation)
+                condition.broadcast()
+            }
+        }
+    }
+
+    /// Keeps `queue` ordered latest deadline first; among equal deadlines the earlier job sits
+    /// nearer the end, so it runs first.
+    private func enqueue(_ job: Job) {
+        var low = 0
+        var high = queue.count
+        while low < high {
+            let middle = (low + high) / 2
+            if queue[middle].deadline > job.deadline { low = middle + 1 } else { high = middle }
+        }
+        queue.insert(job, at: low)
+    }
+
+    /// One worker thread: takes the earliest job, runs it outside the lock, until shutdown.
+    private func work() {
+        condition.lock()
+        while true {
+            if let job = queue.popLast() {
+                running += 1
+                condition.unlock()
+                job.run()
+                condition.lock()
+                running -= 1
+            } else if stopping {
+                break
+            } else {
+                condition.wait()
+            }
+        }
+        liveThreads -= 1
+        let waiting = liveThreads == 0 ? stopped : []
+        if liveThreads == 0 { stopped.removeAll() }
+        condition.unlock()
+        for continuation in waiting { continuation.resume() }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+}

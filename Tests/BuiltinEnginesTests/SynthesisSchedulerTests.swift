@@ -1,0 +1,110 @@
+import Dispatch
+import SpeechCore
+import Synchronization
+import Testing
+
+@testable import BuiltinEngines
+
+/// Waits (up to 10 s) until `condition` holds: for a piece to reach the queue or a thread.
+func eventually(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        try #require(ContinuousClock.now < deadline, "timed out waiting")
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
+/// What the pieces of a test did, written from the scheduler's threads.
+final class Log: Sendable {
+    private let entries = Mutex<[String]>([])
+    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
+    var all: [String] { entries.withLock { $0 } }
+}
+
+@Suite struct SynthesisSchedulerTests {
+    /// A scheduler with one thread, held by a piece that blocks until `release` is signalled,
+    /// so the pieces queued behind it can be looked at.
+    func heldScheduler() async throws -> (SynthesisScheduler, DispatchSemaphore, Task<Void, any Error>) {
+        let scheduler = SynthesisScheduler(threads: 1)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task { try await scheduler.run { release.wait() } }
+        try await eventually { scheduler.runningCount == 1 }
+        return (scheduler, release, holder)
+    }
+
+    @Test func aFreeThreadTakesTheEarliestDeadlineFirst() async throws {
+        let (scheduler, release, holder) = try await heldScheduler()
+        let order = Log()
+        let now = ContinuousClock.now
+        // Queued in this order; due in 300 s, 100 s, 200 s, 100 s (the same as the second) and now.
+        let pieces: [(String, ContinuousClock.Instant?)] = [
+            ("in 300 s", now + .seconds(300)), ("in 100 s", now + .seconds(100)), ("in 200 s", now + .seconds(200)),
+            ("in 100 s, later", now + .seconds(100)), ("no deadline", nil),
+        ]
+        var tasks: [Task<Void, any Error>] = []
+        for (index, (name, deadline)) in pieces.enumerated() {
+            tasks.append(
+                Task {
+                    try await SynthesisDeadline.$current.withValue(deadline) {
+                        try await scheduler.run { order.add(name) }
+                    }
+                })
+            try await eventually { scheduler.queuedCount == index + 1 }
+        }
+        release.signal()
+        for task in tasks { try await task.value }
+        try await holder.value
+        #expect(order.all == ["no deadline", "in 100 s", "in 100 s, later", "in 200 s", "in 300 s"])
+        await scheduler.shutdownGracefully()
+    }
+
+    @Test func aCancelledPieceLeavesTheQueueAtOnceAndNeverRuns() async throws {
+        let (scheduler, release, holder) = try await heldScheduler()
+        let ran = Log()
+        let piece = Task { try await scheduler.run { ran.add("ran") } }
+        try await eventually { scheduler.queuedCount == 1 }
+        piece.cancel()
+        // The thread is still held: the cancelled piece fails without waiting for it.
+        await #expect(throws: CancellationError.self) { try await piece.value }
+        #expect(scheduler.queuedCount == 0)
+        release.signal()
+        try await holder.value
+        #expect(try await scheduler.run { 42 } == 42)
+        #expect(ran.all.isEmpty)
+        await scheduler.shutdownGracefully()
+    }
+
+    @Test func aTaskCancelledBeforeItsPieceIsQueuedNeverQueuesIt() async throws {
+        let scheduler = SynthesisScheduler(threads: 1)
+        let ran = Log()
+        let piece = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await scheduler.run { ran.add("ran") }
+        }
+        await #expect(throws: CancellationError.self) { try await piece.value }
+        #expect(scheduler.queuedCount == 0 && ran.all.isEmpty)
+        await scheduler.shutdownGracefully()
+    }
+
+    @Test func shutdownFailsQueuedPiecesLetsRunningOnesFinishAndRefusesNewOnes() async throws {
+        let (scheduler, release, holder) = try await heldScheduler()
+        let queued = Task { try await scheduler.run { 1 } }
+        try await eventually { scheduler.queuedCount == 1 }
+        let shutdown = Task { await scheduler.shutdownGracefully() }
+        await #expect(throws: SpeechError.self) { try await queued.value }
+        release.signal()
+        try await holder.value  // the running piece finished normally
+        await shutdown.value
+        await #expect(throws: SpeechError.self) { try await scheduler.run { 2 } }
+    }
+
+    @Test func piecesRunSideBySideOnEveryThread() async throws {
+        let scheduler = SynthesisScheduler(threads: 3)
+        let release = DispatchSemaphore(value: 0)
+        let pieces = (0..<3).map { _ in Task { try await scheduler.run { release.wait() } } }
+        try await eventually { scheduler.runningCount == 3 }
+        for _ in pieces { release.signal() }
+        for piece in pieces { try await piece.value }
+        await scheduler.shutdownGracefully()
+    }
+}
