@@ -30,6 +30,7 @@ extension StreamFormat {
         let encoder = JSONEncoder()
         // Base64 is full of slashes, which are fine unescaped in JSON.
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         do {
             return Array("data: ".utf8) + Array(try encoder.encode(body)) + Array("\n\n".utf8)
         } catch {
@@ -47,15 +48,10 @@ struct AudioDelta: Encodable {
 /// `speech.audio.done`: the end of the audio, with what it used.
 struct AudioDone: Encodable {
     struct Usage: Encodable {
+        // input_tokens, output_tokens, total_tokens on the wire (snake case, see `event`).
         let inputTokens: Int
         let outputTokens: Int
         let totalTokens: Int
-
-        enum CodingKeys: String, CodingKey {
-            case inputTokens = "input_tokens"
-            case outputTokens = "output_tokens"
-            case totalTokens = "total_tokens"
-        }
     }
 
     let type = "speech.audio.done"
