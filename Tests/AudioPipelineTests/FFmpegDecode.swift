@@ -7,9 +7,10 @@ struct FFmpegDecode {
     var errors: String
 
     static func run(_ bytes: [UInt8], extension ext: String) throws -> FFmpegDecode {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("decode-\(UUID().uuidString).\(ext)")
-        try Data(bytes).write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
+        try withTemporaryFile(bytes, extension: ext) { url in try run(url) }
+    }
+
+    private static func run(_ url: URL) throws -> FFmpegDecode {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
