@@ -35,6 +35,10 @@ let package = Package(
         .systemLibrary(name: "CEspeakNG", path: "Sources/CEspeakNG", pkgConfig: "espeak-ng"),
         .systemLibrary(name: "CLame", path: "Sources/CLame", pkgConfig: "lame"),
         .systemLibrary(name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr"),
+        .systemLibrary(name: "COpus", path: "Sources/COpus", pkgConfig: "opus"),
+        .systemLibrary(name: "COgg", path: "Sources/COgg", pkgConfig: "ogg"),
+        .systemLibrary(name: "CFLAC", path: "Sources/CFLAC", pkgConfig: "flac"),
+        .systemLibrary(name: "CAVCodec", path: "Sources/CAVCodec", pkgConfig: "libavcodec"),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
         // sherpa-onnx's C API, for local/piper: declarations only. The library is not linked but
         // opened at run time from wherever scripts/install-piper put it (PiperInstallation).
@@ -57,6 +61,10 @@ let package = Package(
                 "SpeechCore",
                 "CLame",
                 "CSoxr",
+                "COpus",
+                "COgg",
+                "CFLAC",
+                "CAVCodec",
             ],
             swiftSettings: strict),
         .target(

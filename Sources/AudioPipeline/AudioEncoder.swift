@@ -3,8 +3,8 @@ public import SpeechCore
 /// Turns 24 kHz mono samples into the bytes of one response format, a piece at a time.
 /// One encoder per response, so the stream is one continuous file however it was cut.
 public protocol AudioEncoder: AnyObject {
-    /// Bytes that open the stream (a WAV header), before any audio.
-    func begin() -> [UInt8]
+    /// Bytes that open the stream (a WAV header, Ogg Opus's header pages), before any audio.
+    func begin() throws(SpeechError) -> [UInt8]
     func encode(_ samples: [Int16]) throws(SpeechError) -> [UInt8]
     /// Bytes still buffered inside the encoder; call once at the end.
     func finish() throws(SpeechError) -> [UInt8]
@@ -14,6 +14,9 @@ extension AudioFormat {
     public func makeEncoder(sampleRate: Int = AudioFormat.outputSampleRate) throws(SpeechError) -> any AudioEncoder {
         switch self {
         case .mp3: try Mp3Encoder(sampleRate: sampleRate)
+        case .opus: try OggOpusEncoder(sampleRate: sampleRate)
+        case .aac: try AACEncoder(sampleRate: sampleRate)
+        case .flac: try FLACEncoder(sampleRate: sampleRate)
         case .pcm: PCMEncoder()
         case .wav: WAVEncoder(sampleRate: sampleRate)
         }
@@ -41,10 +44,19 @@ public final class WAVEncoder: AudioEncoder {
         func append(_ text: String) { header.append(contentsOf: Array(text.utf8)) }
         func append32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { header.append(contentsOf: $0) } }
         func append16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { header.append(contentsOf: $0) } }
-        append("RIFF"); append32(0xFFFF_FFFF); append("WAVE")
-        append("fmt "); append32(16); append16(1); append16(1)
-        append32(sampleRate); append32(sampleRate &* 2); append16(2); append16(16)
-        append("data"); append32(0xFFFF_FFFF)
+        append("RIFF")
+        append32(0xFFFF_FFFF)
+        append("WAVE")
+        append("fmt ")
+        append32(16)
+        append16(1)
+        append16(1)
+        append32(sampleRate)
+        append32(sampleRate &* 2)
+        append16(2)
+        append16(16)
+        append("data")
+        append32(0xFFFF_FFFF)
         return header
     }
 

@@ -5,7 +5,7 @@ public import SpeechCore
 /// characters spoken counted for billing. Built-in engines and upstream providers both write
 /// here. One sink per response, advanced by one task at a time (it owns C state).
 ///
-/// The encoder is made on first use: an upstream MP3 that passes through untouched never needs
+/// The encoder is made on first use: upstream audio that passes through untouched never needs
 /// one (making a LAME encoder costs more than the rest of such a request).
 public final class AudioSink {
     private let format: AudioFormat
@@ -27,7 +27,7 @@ public final class AudioSink {
         }
     }
 
-    /// Bytes that open the stream (a WAV header), before any audio.
+    /// Bytes that open the stream (a WAV header, Ogg Opus's header pages), before any audio.
     public func begin() throws(SpeechError) -> [UInt8] { try encoder.begin() }
 
     /// Samples at any rate, resampled and encoded.

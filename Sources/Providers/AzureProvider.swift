@@ -39,7 +39,7 @@ public struct AzureProvider: SpeechProvider {
         http.body = .bytes(ByteBuffer(string: Self.ssml(for: request)))
         let format = request.format
         return try await account.send(http, provider: name) { _ in
-            format == .mp3 ? Mp3Passthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
+            format == .mp3 ? EncodedPassthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
         }
     }
 

@@ -1,9 +1,9 @@
 import Foundation
 import SpeechCore
 
-/// MP3 bytes, passed through as they arrive.
-struct Mp3Passthrough: BodyDecoder {
-    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk] { [.mp3(bytes)] }
+/// Encoded bytes (mp3, opus, aac, flac), passed through as they arrive.
+struct EncodedPassthrough: BodyDecoder {
+    mutating func feed(_ bytes: [UInt8]) throws -> [UpstreamChunk] { [.encoded(bytes)] }
     mutating func finish() throws -> [UpstreamChunk] { [] }
 }
 
@@ -124,7 +124,7 @@ func decodeAudio(base64 text: String, format: UpstreamFormat, pcm: PCMEncoding) 
     guard let data = Data(base64Encoded: text) else { throw DecodeError("the audio is not valid base64") }
     let bytes = [UInt8](data)
     switch format {
-    case .mp3: return .mp3(bytes)
+    case .mp3, .opus, .aac, .flac: return .encoded(bytes)
     case .pcm:
         switch pcm {
         case .s16le(let rate):
@@ -206,7 +206,7 @@ struct SSEAudioDecoder: BodyDecoder {
             throw DecodeError("a \(delta) event has no valid base64 \(field)")
         }
         switch (format, pcm) {
-        case (.mp3, _): return .mp3([UInt8](decoded))
+        case (.mp3, _), (.opus, _), (.aac, _), (.flac, _): return .encoded([UInt8](decoded))
         case (.pcm, .float32le(let rate)):
             let bytes = carry + [UInt8](decoded)
             let usable = bytes.count & ~3

@@ -31,7 +31,7 @@ public struct ElevenLabsProvider: SpeechProvider {
             "/v1/text-to-speech/\(voice)/stream?output_format=\(output)", body: body,
             headers: [("xi-api-key", account.apiKey)], provider: name
         ) { _ in
-            format == .mp3 ? Mp3Passthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
+            format == .mp3 ? EncodedPassthrough() as any BodyDecoder : PCM16Decoder(rate: 24_000)
         }
     }
 }

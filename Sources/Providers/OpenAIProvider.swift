@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import SpeechCore
+public import SpeechCore
 import NIOHTTP1
 
 /// OpenAI's `/v1/audio/speech`, and any server that speaks it (Kokoro-FastAPI, LocalAI,
@@ -11,6 +11,8 @@ public struct OpenAIProvider: SpeechProvider {
     public let name: String
     public let speedRange: ClosedRange<Double>? = 0.25...4.0
     public let maxInputCharacters = 4_096
+    /// OpenAI makes all six; wav and pcm are still decoded, to be 24 kHz mono whatever the server.
+    public let passthroughFormats: Set<AudioFormat> = [.mp3, .opus, .aac, .flac]
     let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.openai.com/v1", apiKey: String, client: UpstreamClient, name: String = "OpenAI") {
@@ -30,7 +32,7 @@ public struct OpenAIProvider: SpeechProvider {
             provider: name
         ) { response in
             switch format {
-            case .mp3: return Mp3Passthrough()
+            case .mp3, .opus, .aac, .flac: return EncodedPassthrough()
             case .pcm: return PCM16Decoder(rate: pcmRate(contentType: response.headers.first(name: "content-type")))
             }
         }

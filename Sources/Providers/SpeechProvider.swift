@@ -3,14 +3,28 @@ import Foundation
 import NIOCore
 public import SpeechCore
 
-/// The two shapes of audio an upstream can hand back: MP3 bytes to pass through, or samples
-/// at the upstream's rate that the gateway resamples and encodes itself.
+/// What the gateway asks an upstream for: bytes already in the response's format, to pass
+/// through (mp3 from every provider, opus/aac/flac from those whose `passthroughFormats` say
+/// so), or pcm samples at the upstream's rate that the gateway resamples and encodes itself.
+/// The raw value is OpenAI's `response_format` name.
 public enum UpstreamFormat: String, Sendable {
-    case mp3, pcm
+    case mp3, opus, aac, flac, pcm
+
+    /// The format to ask for to pass `format` through, if it can be.
+    init?(passthrough format: AudioFormat) {
+        switch format {
+        case .mp3: self = .mp3
+        case .opus: self = .opus
+        case .aac: self = .aac
+        case .flac: self = .flac
+        case .wav, .pcm: return nil  // always decoded: the gateway's wav and pcm are 24 kHz mono
+        }
+    }
 }
 
 public enum UpstreamChunk: Sendable, Equatable {
-    case mp3([UInt8])
+    /// Bytes of the response's format, passed through as they are.
+    case encoded([UInt8])
     case pcm([Int16], rate: Int)
 }
 
@@ -37,9 +51,16 @@ public protocol SpeechProvider: Sendable {
     var speedRange: ClosedRange<Double>? { get }
     /// The most input characters one upstream request may carry; longer inputs are split.
     var maxInputCharacters: Int { get }
+    /// The response formats the upstream makes itself, whose bytes can pass through untouched.
+    var passthroughFormats: Set<AudioFormat> { get }
     /// Sends the request and returns the audio as it arrives. Throws `ProviderError` when the
     /// upstream refuses (non-2xx) or cannot be reached; the stream throws it for a bad body.
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream
+}
+
+extension SpeechProvider {
+    /// MP3, which every provider makes.
+    public var passthroughFormats: Set<AudioFormat> { [.mp3] }
 }
 
 /// The body of an upstream response, decoded chunk by chunk as it is read (pull-driven, so
@@ -95,7 +116,7 @@ public struct UpstreamStream: AsyncSequence, Sendable {
                 }
                 pending.removeAll { chunk in
                     switch chunk {
-                    case .mp3(let bytes): bytes.isEmpty
+                    case .encoded(let bytes): bytes.isEmpty
                     case .pcm(let samples, _): samples.isEmpty
                     }
                 }

@@ -28,8 +28,10 @@ public final class ServingProvider: Sendable {
 /// back to the next (unless the request forbids it or the failure is the request's own fault).
 /// After the first byte there is no retry: an error ends the stream. Input longer than the
 /// provider accepts is sent as consecutive sentence-aligned pieces through the same provider.
-/// MP3 passes through untouched when one upstream request covers the input; otherwise the
-/// gateway asks for PCM and encodes one continuous stream itself, so pieces join seamlessly.
+/// A format the provider makes itself (`passthroughFormats`: mp3 from all, opus/aac/flac from
+/// OpenAI-compatible servers) passes through untouched when one upstream request covers the
+/// input; otherwise the gateway asks for PCM and encodes one continuous stream itself, so pieces
+/// join seamlessly.
 public struct UpstreamAudioStream: AsyncSequence {
     public typealias Element = [UInt8]
 
@@ -88,7 +90,7 @@ final class UpstreamState: AudioProducer {
                 continue
             }
             finished = true
-            if upstreamFormat == .mp3 { return nil }  // passed through: nothing of ours to flush
+            if upstreamFormat != .pcm { return nil }  // passed through: nothing of ours to flush
             let tail = try sink.finish()
             return tail.isEmpty ? nil : tail
         }
@@ -107,7 +109,12 @@ final class UpstreamState: AudioProducer {
             do {
                 pieces = SentenceSplitter.packed(request.input, maxLength: candidate.provider.maxInputCharacters)
                 guard !pieces.isEmpty else { throw SpeechError.unspeakableInput(model: candidate.model) }
-                upstreamFormat = request.responseFormat == .mp3 && pieces.count == 1 ? .mp3 : .pcm
+                upstreamFormat = .pcm
+                if pieces.count == 1, candidate.provider.passthroughFormats.contains(request.responseFormat),
+                    let passthrough = UpstreamFormat(passthrough: request.responseFormat)
+                {
+                    upstreamFormat = passthrough
+                }
                 var iterator = try await open(candidate, piece: pieces[0]).makeAsyncIterator()
                 guard let first = try await iterator.next() else {
                     throw ProviderError(
@@ -118,8 +125,8 @@ final class UpstreamState: AudioProducer {
                 upstream = iterator
                 self.sink = sink
                 incurFirstAudio()
-                // Passed-through MP3 has no header of ours, and so needs no encoder.
-                return (upstreamFormat == .mp3 ? [] : try sink.begin()) + (try convert(first, into: sink))
+                // Passed-through audio has no header of ours, and so needs no encoder.
+                return (upstreamFormat != .pcm ? [] : try sink.begin()) + (try convert(first, into: sink))
             } catch let error as ProviderError {
                 lastError = error
                 let more = position + 1 < stream.endpoints.count
@@ -152,7 +159,7 @@ final class UpstreamState: AudioProducer {
 
     private func convert(_ chunk: UpstreamChunk, into sink: AudioSink) throws -> [UInt8] {
         switch chunk {
-        case .mp3(let bytes): bytes
+        case .encoded(let bytes): bytes
         case .pcm(let samples, let rate): try sink.write(PCMAudio(samples: samples, sampleRate: rate))
         }
     }

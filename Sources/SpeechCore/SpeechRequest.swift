@@ -9,6 +9,8 @@ public struct SpeechRequest: Sendable, Equatable {
     public var input: String
     public var voice: String?
     public var responseFormat: AudioFormat
+    /// `stream_format`: the audio as the body, or as server-sent events.
+    public var streamFormat = StreamFormat.audio
     public var speed: Double
     /// `provider.options`, keyed by provider slug; only the matched provider's object is forwarded.
     public var providerOptions: [String: JSONValue]
@@ -74,6 +76,13 @@ public struct SpeechRequest: Sendable, Equatable {
         if let name = try optional("response_format", in: fields, mustBe: "one of \(formats)", \.stringValue) {
             guard let format = AudioFormat(rawValue: name) else { throw .unsupportedFormat(name) }
             request.responseFormat = format
+        }
+        let streamFormats = StreamFormat.allCases.map(\.rawValue).joined(separator: " or ")
+        if let name = try optional("stream_format", in: fields, mustBe: streamFormats, \.stringValue) {
+            guard let format = StreamFormat(rawValue: name) else {
+                throw .invalidField(name: "stream_format", reason: "must be \(streamFormats), got '\(name)'")
+            }
+            request.streamFormat = format
         }
         if let speed = try optional("speed", in: fields, mustBe: "a number between 0.25 and 4.0", \.numberValue) {
             guard speedRange.contains(speed) else {

@@ -67,4 +67,10 @@ public struct ResponseFormat: RawRepresentable, Sendable, Hashable, Codable, Exp
     public static let pcm: ResponseFormat = "pcm"
     /// The same samples as `pcm` behind a RIFF header.
     public static let wav: ResponseFormat = "wav"
+    /// Opus in an Ogg container (`audio/opus`).
+    public static let opus: ResponseFormat = "opus"
+    /// AAC-LC in ADTS frames (`audio/aac`).
+    public static let aac: ResponseFormat = "aac"
+    /// Lossless FLAC (`audio/flac`).
+    public static let flac: ResponseFormat = "flac"
 }

@@ -52,9 +52,10 @@ struct SpeechRoutes: Sendable {
         let meter = Meter(lease: lease, progress: progress, billing: billing)
         // The first piece is made before the status line leaves, so a request that cannot be
         // spoken at all still gets a proper error instead of an empty 200.
+        let framing = speech.request.streamFormat
         let first: [UInt8]
         do {
-            first = try await meter.next(of: &output) ?? []
+            first = try framing.frame(await meter.next(of: &output) ?? [])
         } catch {
             lease.served(by: serving.value)
             await lease.end(Self.status(after: error))
@@ -62,12 +63,13 @@ struct SpeechRoutes: Sendable {
         }
         lease.served(by: serving.value)
         let stream = Delivery(
-            meter: meter, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
+            meter: meter, framing: framing, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
             connection: context.connection, logger: context.logger)
-        let headers: HTTPFields = [
-            .contentType: speech.request.responseFormat.contentType,
+        var headers: HTTPFields = [
+            .contentType: framing.contentType(for: speech.request.responseFormat),
             .generationID: id.description,
         ]
+        if framing == .sse { headers[.cacheControl] = "no-cache" }
         // If the head cannot be written (the client reset), Hummingbird never runs this body:
         // the lease, dropped with it, records the generation as cancelled.
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
@@ -113,10 +115,11 @@ private struct Meter: Sendable {
     func delivered(spoken: Int) { lease.delivered(characters: billing.characters(spoken: spoken)) }
 }
 
-/// The rest of one response after its head: writes the audio as it is made and tells the
-/// lease what reached the client and how the stream ended.
+/// The rest of one response after its head: writes the audio as it is made (raw, or as
+/// server-sent events) and tells the lease what reached the client and how the stream ended.
 private struct Delivery: Sendable {
     let meter: Meter
+    let framing: StreamFormat
     var lease: GenerationLease { meter.lease }
     let first: [UInt8]
     /// The characters covered by `first`: a stream cut short is charged for what was delivered.
@@ -136,9 +139,10 @@ private struct Delivery: Sendable {
         var iterator = rest
         var chunk: [UInt8]? = first
         var spoken = spokenWithFirst
+        var ended = false
         while let bytes = chunk {
             do {
-                try await writer.write(ByteBuffer(bytes: bytes))
+                if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
             } catch {
                 // The client went away: stop synthesizing (dropping the iterator cancels the
                 // pieces in flight) and charge only what was delivered.
@@ -146,8 +150,16 @@ private struct Delivery: Sendable {
                 throw error
             }
             meter.delivered(spoken: spoken)
+            if ended { break }
             do {
-                chunk = try await meter.next(of: &iterator)
+                if let next = try await meter.next(of: &iterator) {
+                    chunk = try framing.frame(next)
+                } else {
+                    // What closes the stream: SSE's done event with the usage, nothing for raw audio.
+                    chunk = try framing.closing(
+                        characters: meter.billing.characters(spoken: meter.progress.spokenCharacters))
+                    ended = true
+                }
                 spoken = meter.progress.spokenCharacters
             } catch {
                 // Bytes already left with a 200: cut the stream, as the contract says.

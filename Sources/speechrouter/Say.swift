@@ -11,7 +11,7 @@ struct Say: AsyncParsableCommand {
             $SPEECHROUTER_API_KEY); otherwise the built-in engines speak it in this process.
             """)
 
-    static let formats = ["mp3", "wav", "pcm"]
+    static let formats = ["mp3", "opus", "aac", "flac", "wav", "pcm"]
     /// Inputs at least this long get a progress bar.
     static let longInput = 200
 
@@ -28,10 +28,10 @@ struct Say: AsyncParsableCommand {
     var speed: Double?
 
     @Option(
-        name: .shortAndLong, help: "The audio file, .mp3, .wav or .pcm; - for standard output (default: speech.mp3).")
+        name: .shortAndLong, help: "The audio file, .mp3, .opus, .aac, .flac, .wav or .pcm; - for standard output (default: speech.mp3).")
     var output: String?
 
-    @Option(help: "mp3, wav or pcm (default: from the file's extension; mp3 for standard output).")
+    @Option(help: "mp3, opus, aac, flac, wav or pcm (default: from the file's extension; mp3 for standard output).")
     var format: String?
 
     @OptionGroup var server: ServerAddress
@@ -58,7 +58,7 @@ struct Say: AsyncParsableCommand {
         }
         guard let fileExtension else { return "mp3" }
         guard Self.formats.contains(fileExtension) else {
-            throw ValidationError("cannot tell the format of \(path): name a .mp3, .wav or .pcm file, or give --format")
+            throw ValidationError("cannot tell the format of \(path): name a .mp3, .opus, .aac, .flac, .wav or .pcm file, or give --format")
         }
         return fileExtension
     }

@@ -14,9 +14,10 @@ struct Probe: Decodable {
     var duration: Double { Double(format.duration ?? "") ?? 0 }
 
     static func run(_ bytes: [UInt8], extension ext: String) throws -> Probe {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).\(ext)")
-        try Data(bytes).write(to: url)
-        defer { try? FileManager.default.removeItem(at: url) }
+        try withTemporaryFile(bytes, extension: ext) { url in try run(url) }
+    }
+
+    private static func run(_ url: URL) throws -> Probe {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
@@ -30,4 +31,14 @@ struct Probe: Decodable {
         process.waitUntilExit()
         return try JSONDecoder().decode(Probe.self, from: output)
     }
+}
+
+/// Calls `body` with a temporary file holding `bytes`, removed afterwards.
+func withTemporaryFile<Result>(
+    _ bytes: [UInt8], extension ext: String, _ body: (URL) throws -> Result
+) throws -> Result {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("audio-\(UUID().uuidString).\(ext)")
+    try Data(bytes).write(to: url)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try body(url)
 }

@@ -1,7 +1,9 @@
 """A loopback stand-in for OpenAI's POST /v1/audio/speech, speaking its real contract
 (PROVIDERS.md §3.1): Bearer auth (401 with OpenAI's error JSON otherwise), a JSON body that must
 carry model, input and voice (400 otherwise), speed within 0.25-4, and the audio sent back as a
-chunked byte stream with Content-Type audio/mpeg (mp3) or audio/pcm (24 kHz s16le).
+chunked byte stream with Content-Type audio/mpeg (mp3) or audio/pcm (24 kHz s16le); given
+`encoded` ({"opus": bytes, …}), those formats come back as those bytes with OpenAI's
+content types (audio/opus, audio/aac, audio/flac, audio/wav).
 
 Run as a script it serves until killed: python fake_openai.py PORT KEY MP3_FILE
 """
@@ -14,8 +16,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+CONTENT_TYPES = {"mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", "flac": "audio/flac",
+                 "wav": "audio/wav", "pcm": "audio/pcm"}
+
+
 def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float | None = None,
-                release: threading.Event | None = None) -> ThreadingHTTPServer:
+                release: threading.Event | None = None,
+                encoded: dict[str, bytes] | None = None) -> ThreadingHTTPServer:
     """With `hold_at`, the audio stops after that fraction of it until `release` is set, as a
     real upstream's stream waits on synthesis."""
     received: list[dict] = []
@@ -61,6 +68,8 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                                                   "type": "invalid_request_error", "param": "speed", "code": None}})
             fmt = body.get("response_format", "mp3")
             audio, content_type = (mp3, "audio/mpeg") if fmt == "mp3" else (pcm, "audio/pcm")
+            if encoded and fmt in encoded:
+                audio, content_type = encoded[fmt], CONTENT_TYPES[fmt]
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Transfer-Encoding", "chunked")

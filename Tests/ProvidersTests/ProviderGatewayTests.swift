@@ -151,6 +151,21 @@ let fallbackModel = GatewayConfiguration(models: [
         }
     }
 
+    @Test func aFormatTheUpstreamDoesNotMakeIsEncodedHereFromItsPcm() async throws {
+        let harness = UpstreamHarness()
+        try await harness.run { client, auth in
+            for (format, magic, contentType) in [("flac", "fLaC", "audio/flac"), ("opus", "OggS", "audio/opus")] {
+                let response = try await speech(client, auth, """
+                    {"model":"elevenlabs/eleven-multilingual-v2","input":"Hi.","response_format":"\(format)"}
+                    """)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == contentType)
+                #expect(Array(response.body.readableBytesView.prefix(4)) == Array(magic.utf8), "\(format)")
+                #expect(harness.fake.received("elevenlabs").last?.query == "output_format=pcm_24000")
+            }
+        }
+    }
+
     @Test func elevenLabsAndGoogleSpeakTheirOwnWireFormats() async throws {
         let harness = UpstreamHarness()
         try await harness.run { client, auth in

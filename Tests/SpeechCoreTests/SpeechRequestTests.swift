@@ -55,6 +55,8 @@ import Testing
         #expect(error(#"{"model":"m","input":"x","voice":""}"#) == .invalidField(name: "voice", reason: "must not be empty"))
         #expect(error(#"{"model":"m","input":"x","voice":5}"#) == .invalidField(name: "voice", reason: "must be a string"))
         #expect(error(#"{"model":"m","input":"x","response_format":"ogg"}"#) == .unsupportedFormat("ogg"))
+        #expect(error(#"{"model":"m","input":"x","stream_format":"chunks"}"#) == .invalidField(name: "stream_format", reason: "must be audio or sse, got 'chunks'"))
+        #expect(error(#"{"model":"m","input":"x","stream_format":true}"#) == .invalidField(name: "stream_format", reason: "must be audio or sse"))
         #expect(error(#"{"model":"m","input":"x","speed":0.1}"#) == .invalidField(name: "speed", reason: "must be between 0.25 and 4.0, got 0.1"))
         #expect(error(#"{"model":"m","input":"x","speed":"fast"}"#) == .invalidField(name: "speed", reason: "must be a number between 0.25 and 4.0"))
         #expect(error(#"{"model":"m","input":"x","provider":[]}"#) == .invalidField(name: "provider", reason: "must be an object"))
@@ -67,6 +69,16 @@ import Testing
             return
         }
         #expect(error("[1,2]") == .malformedJSON("the body must be a JSON object"))
+    }
+
+    @Test func openAIsSixFormatsAndBothStreamFormatsAreAccepted() throws {
+        for format in ["mp3", "opus", "aac", "flac", "wav", "pcm"] {
+            #expect(try parse(#"{"model":"m","input":"x","response_format":"\#(format)"}"#).responseFormat.rawValue == format)
+        }
+        #expect(try parse(#"{"model":"m","input":"x"}"#).streamFormat == .audio)
+        #expect(try parse(#"{"model":"m","input":"x","stream_format":"sse"}"#).streamFormat == .sse)
+        #expect(try parse(#"{"model":"m","input":"x","stream_format":"audio"}"#).streamFormat == .audio)
+        #expect(try parse(#"{"model":"m","input":"x","stream_format":null}"#).streamFormat == .audio)
     }
 
     @Test func charactersAreCountedAsCodePoints() throws {

@@ -120,8 +120,9 @@ let builtinModelIDs =
             let cases: [(String, String, String?)] = [
                 (#"{"model":"nope/x","input":"hi"}"#, "Model nope/x does not exist", "model"),
                 (#"{"model":"local/flite","input":"hi","voice":"zzz"}"#, "Voice 'zzz' is not available for local/flite", "voice"),
-                (#"{"model":"local/flite","input":"hi","response_format":"ogg"}"#, "allowed values: mp3, pcm, wav", "response_format"),
+                (#"{"model":"local/flite","input":"hi","response_format":"ogg"}"#, "allowed values: mp3, opus, aac, flac, wav, pcm", "response_format"),
                 (#"{"model":"local/flite","input":"hi","speed":7}"#, "Invalid 'speed'", "speed"),
+                (#"{"model":"local/flite","input":"hi","stream_format":"chunks"}"#, "must be audio or sse", "stream_format"),
                 (#"{"model":"local/flite"}"#, "Missing required field 'input'", "input"),
                 (#"{"model":"local/flite","input":"!!! ???"}"#, "nothing local/flite can speak", "input"),
                 (#"{"model":"#, "Malformed JSON body", nil),
