@@ -56,11 +56,11 @@ struct SpeechRoutes: Sendable {
         do {
             first = try await meter.next(of: &output) ?? []
         } catch {
-            lease.served(by: serving.value)
+            lease.served(by: serving.value, model: serving.model)
             await lease.end(Self.status(after: error))
             throw error
         }
-        lease.served(by: serving.value)
+        lease.served(by: serving.value, model: serving.model)
         let stream = Delivery(
             meter: meter, first: first, spokenWithFirst: progress.spokenCharacters, rest: output, logger: context.logger)
         let headers: HTTPFields = [
