@@ -111,3 +111,10 @@ def test_the_generation_names_the_upstream_model(gateway):
     row = sqlite3.connect(directory / "speechrouter.sqlite").execute(
         "SELECT provider, upstream_model FROM generations WHERE id = ?", (generation_id,)).fetchone()
     assert row == ("OpenAI", UPSTREAM_MODEL)
+
+
+def test_an_upstream_models_endpoint_is_its_provider(gateway):
+    instance, _, _, _ = gateway
+    data = requests.get(instance.base + f"/api/v1/models/{MODEL}/endpoints", timeout=10).json()["data"]
+    assert data["id"] == MODEL
+    assert [(e["provider_name"], e["tag"], e["model_id"]) for e in data["endpoints"]] == [("OpenAI", "openai", MODEL)]
