@@ -17,6 +17,8 @@ struct WAVHeader: Equatable, Sendable {
 
     /// The rates a WAV from an upstream may state.
     static let rates = 1_000...384_000
+    /// The most bytes read looking for the data chunk (and the largest chunk skipped before it).
+    static let maxHeaderBytes = 1 << 20
 
     /// The header at the start of `bytes`, or nil when more bytes are needed to find it.
     /// Throws for what is not a mono 16-bit or float32 RIFF/WAVE file.
@@ -42,7 +44,7 @@ struct WAVHeader: Equatable, Sendable {
                     encoding: format.encoding, rate: format.rate, dataStart: start,
                     dataSize: size == 0 || size == 0xFFFF_FFFF ? nil : size)
             }
-            guard size <= 1 << 20 else { throw DecodeError("the WAVE file has a \(size)-byte \(id) chunk before its data") }
+            guard size <= maxHeaderBytes else { throw DecodeError("the WAVE file has a \(size)-byte \(id) chunk before its data") }
             guard start + size <= bytes.count else { return nil }
             if id == "fmt " {
                 guard size >= 16 else { throw DecodeError("the WAVE fmt chunk is \(size) bytes") }
@@ -90,7 +92,12 @@ struct WAVDecoder: BodyDecoder {
             header = WAVHeader(encoding: .s16le, rate: rate, dataStart: 0, dataSize: nil)
             return try decodedSamples()
         }
-        guard let found = try WAVHeader.parse(pending) else { return [] }
+        guard let found = try WAVHeader.parse(pending) else {
+            guard pending.count <= WAVHeader.maxHeaderBytes else {
+                throw DecodeError("no WAVE data chunk in the first \(WAVHeader.maxHeaderBytes) bytes")
+            }
+            return []
+        }
         let data = pending[found.dataStart...]
         header = found
         remaining = found.dataSize

@@ -60,6 +60,9 @@ import Testing
         let header = WAVEncoder(sampleRate: 22_050).begin()
         #expect(throws: DecodeError.self) { try decode(Array(header.prefix(30)), size: 64) }
         #expect(throws: DecodeError.self) { try decode(header + Self.pcm + [1], size: 64) }
+        // Small chunks forever, never a data chunk: refused, not buffered without end.
+        let endless = Array(header.prefix(12)) + Array(repeating: Array("pad ".utf8) + [0, 0, 0, 0], count: 140_000).flatMap { $0 }
+        #expect(throws: DecodeError.self) { try decode(endless, size: 262_144) }
     }
 
     @Test func theRateAResponseStates() {
