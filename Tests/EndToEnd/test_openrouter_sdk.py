@@ -108,19 +108,16 @@ def test_get_current_key_metadata(user, spoken):
     assert data.free_model_daily_requests.limit == -1
 
 
-def test_get_credits_unlimited_then_set(gateway, admin, spoken):
+def test_get_credits_unlimited_then_set(gateway, admin, user, spoken):
     server, _ = gateway
+    with pytest.raises(errors.ForbiddenResponseError) as caught:
+        user.credits.get_credits()  # management keys only
+    assert caught.value.data.error.code == 403
     data = admin.credits.get_credits().data
     assert data.total_credits == 0  # no total set: nothing bought, and nothing refused
     assert data.total_usage == pytest.approx(len(TEXT) * PRICE)
     cli(server.data_dir, "credits", "100")
     assert admin.credits.get_credits().data.total_credits == pytest.approx(100)
-
-
-def test_get_credits_needs_a_management_key(user):
-    with pytest.raises(errors.ForbiddenResponseError) as caught:
-        user.credits.get_credits()
-    assert caught.value.data.error.code == 403
 
 
 def test_api_keys_create_get_list_update_delete(gateway, admin):
