@@ -16,6 +16,20 @@ public enum LimitReset: String, Sendable, CaseIterable {
         case .monthly: return calendar.date(from: calendar.dateComponents([.year, .month], from: date))!
         }
     }
+
+    /// The start of the period after the one that contains `date`: when a limit next starts over.
+    public func nextPeriodStart(after date: Date) -> Date {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let start = periodStart(containing: date)
+        let step: DateComponents =
+            switch self {
+            case .daily: DateComponents(day: 1)
+            case .weekly: DateComponents(day: 7)
+            case .monthly: DateComponents(month: 1)
+            }
+        return calendar.date(byAdding: step, to: start) ?? start
+    }
 }
 
 /// Requests allowed per interval for one key.

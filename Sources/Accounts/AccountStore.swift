@@ -246,20 +246,21 @@ public final class AccountStore: Service, Sendable {
     /// reservation, in one transaction. A generation that already ended is left as it is.
     public func finish(
         id: String, status: GenerationStatus, spokenCharacters: Int, firstByteAt: Date?, provider: String? = nil,
-        at date: Date = Date()
+        upstreamModel: String? = nil, at date: Date = Date()
     ) async throws {
         try await database.transaction { connection in
             let rows = try await connection.query(
                 """
                 UPDATE generations SET status = $2, spoken_characters = $3, cost_nanos = price_nanos * $3,
-                    first_byte_at = $4, finished_at = $5, provider = COALESCE($6, provider)
+                    first_byte_at = $4, finished_at = $5, provider = COALESCE($6, provider),
+                    upstream_model = COALESCE($7, upstream_model)
                 WHERE id = $1 AND status = 'running'
                 RETURNING key_hash, reserved_nanos, cost_nanos, started_at
                 """,
                 [
                     .text(id), .text(status.rawValue), .integer(Int64(spokenCharacters)),
                     firstByteAt.map { .double($0.timeIntervalSince1970) } ?? .null, .double(date.timeIntervalSince1970),
-                    provider.map { .text($0) } ?? .null,
+                    provider.map { .text($0) } ?? .null, upstreamModel.map { .text($0) } ?? .null,
                 ])
             guard let row = rows.first else { return }
             let (key, cost) = (try row.string("key_hash"), try row.integer("cost_nanos"))
@@ -308,6 +309,7 @@ public final class AccountStore: Service, Sendable {
             characters: Int(clamping: try row.integer("characters")),
             pricePerCharacter: Nanodollars(try row.integer("price_nanos")),
             startedAt: Date(timeIntervalSince1970: try row.double("started_at")))
+        record.upstreamModel = try row.optionalString("upstream_model")
         record.spokenCharacters = Int(clamping: try row.integer("spoken_characters"))
         record.cost = Nanodollars(try row.integer("cost_nanos"))
         record.firstByteAt = try row.optionalDouble("first_byte_at").map(Date.init(timeIntervalSince1970:))

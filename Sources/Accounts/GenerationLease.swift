@@ -17,6 +17,7 @@ public final class GenerationLease: Sendable {
         var incurredCharacters = 0
         var firstByteAt: Date?
         var provider: String?
+        var upstreamModel: String?
         /// Run once when the generation ends, whichever way (`whenEnded(_:)`).
         var endActions: [@Sendable () -> Void] = []
 
@@ -52,10 +53,14 @@ public final class GenerationLease: Sendable {
         if ended { action() }
     }
 
-    /// The provider that serves the stream, once known (upstream models may fall back).
-    public func served(by provider: String?) {
+    /// The provider that serves the stream, and the model's id there, once known (upstream
+    /// models may fall back).
+    public func served(by provider: String?, model upstreamModel: String? = nil) {
         guard let provider else { return }
-        state.withLock { $0.provider = provider }
+        state.withLock { state in
+            state.provider = provider
+            state.upstreamModel = upstreamModel
+        }
     }
 
     /// Audio covering the first `characters` of the input has reached the client.
@@ -92,7 +97,7 @@ public final class GenerationLease: Sendable {
             id: record.id, status: status,
             spokenCharacters: status == .completed
                 ? record.characters : max(state.deliveredCharacters, state.incurredCharacters),
-            firstByteAt: state.firstByteAt, provider: state.provider, at: date)
+            firstByteAt: state.firstByteAt, provider: state.provider, upstreamModel: state.upstreamModel, at: date)
     }
 }
 
@@ -103,5 +108,6 @@ public struct GenerationEnd: Sendable, Equatable {
     public var spokenCharacters: Int
     public var firstByteAt: Date?
     public var provider: String?
+    public var upstreamModel: String?
     public var at: Date
 }

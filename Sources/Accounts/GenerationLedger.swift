@@ -51,7 +51,8 @@ public final class GenerationLedger: Service, Sendable {
         do {
             try await store.finish(
                 id: end.id, status: end.status, spokenCharacters: end.spokenCharacters,
-                firstByteAt: end.firstByteAt, provider: end.provider, at: end.at)
+                firstByteAt: end.firstByteAt, provider: end.provider, upstreamModel: end.upstreamModel,
+                at: end.at)
         } catch {
             logger.error("could not record generation end", metadata: ["generation": "\(end.id)", "error": "\(error)"])
         }

@@ -13,6 +13,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var keyHash: String
     public var model: String
     public var provider: String
+    /// The model's id at the upstream provider that served it; nil for the built-in engines.
+    public var upstreamModel: String?
     public var voice: String
     public var format: String
     /// Input characters of the request.

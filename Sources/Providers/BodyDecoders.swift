@@ -53,28 +53,15 @@ func samples(fromS16LE bytes: ArraySlice<UInt8>) -> [Int16] {
     return result
 }
 
-/// The samples of a RIFF/WAVE file (Google's LINEAR16 carries one), found by walking its
-/// chunks rather than assuming a 44-byte header. Returns the samples and their rate.
+/// The samples of a whole RIFF/WAVE file (Google's LINEAR16 carries one), and their rate.
 func samples(fromWAV bytes: [UInt8]) throws -> ([Int16], Int) {
-    func u32(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24 }
-    guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8) else {
-        throw DecodeError("audio is not a RIFF/WAVE file")
+    guard let header = try WAVHeader.parse(bytes) else { throw DecodeError("the WAVE file has no data chunk") }
+    let end = header.dataSize.map { min(header.dataStart + $0, bytes.count) } ?? bytes.count
+    let data = bytes[header.dataStart..<end]
+    switch header.encoding {
+    case .s16le: return (samples(fromS16LE: data), header.rate)
+    case .float32le: return (try samples(fromFloat32LE: data.prefix(data.count - data.count % 4)), header.rate)
     }
-    var offset = 12
-    var rate = 24_000
-    while offset + 8 <= bytes.count {
-        let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
-        let size = u32(offset + 4)
-        let start = offset + 8
-        if id == "fmt " && start + 8 <= bytes.count {
-            rate = u32(start + 4)
-        } else if id == "data" {
-            let end = size == 0xFFFF_FFFF ? bytes.count : min(start + size, bytes.count)
-            return (samples(fromS16LE: bytes[start..<end]), rate)
-        }
-        offset = start + size + (size & 1)
-    }
-    throw DecodeError("the WAVE file has no data chunk")
 }
 
 /// A whole JSON body holding base64 audio at `path` (Mistral's `audio_data`, Google's

@@ -4,8 +4,10 @@ public import SpeechCore
 import NIOHTTP1
 
 /// OpenAI's `/v1/audio/speech`, and any server that speaks it (Kokoro-FastAPI, LocalAI,
-/// openedai-speech): JSON in, raw audio bytes out. The pcm rate is read from the answer's
-/// `Content-Type` (`audio/pcm;rate=22050` from openedai's tts-1), 24 kHz when it says none.
+/// openedai-speech, Piper-based servers): JSON in, raw audio bytes out. Audio the gateway decodes
+/// is asked for as `wav`, whose header states the true rate (22,050 Hz from many Piper voices);
+/// a server that answers with headerless PCM anyway is read at the rate its `Content-Type`
+/// (`audio/pcm;rate=22050`, `audio/L16;rate=22050`) or `X-Sample-Rate` states, else OpenAI's 24 kHz.
 public struct OpenAIProvider: SpeechProvider {
     public let slug = "openai"
     public let name: String
@@ -23,8 +25,11 @@ public struct OpenAIProvider: SpeechProvider {
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         // The options' own `instructions` win over the request's.
         let body = SpeechBody(
-            model: request.model, input: request.input, voice: request.voice, responseFormat: request.format.rawValue,
+            model: request.model, input: request.input, voice: request.voice,
+            responseFormat: request.format == .pcm ? "wav" : request.format.rawValue,
             speed: request.speed, instructions: request.options["instructions"] == nil ? request.instructions : nil)
+        // Audio to decode is asked for as `wav`, not `pcm`: OpenAI's pcm carries no rate, and not
+        // every compatible server's is 24 kHz.
         let format = request.format
         return try await account.postJSON(
             "/audio/speech", body: MergedBody(body, options: request.options),
@@ -33,20 +38,25 @@ public struct OpenAIProvider: SpeechProvider {
         ) { response in
             switch format {
             case .mp3, .opus, .aac, .flac: return EncodedPassthrough()
-            case .pcm: return PCM16Decoder(rate: pcmRate(contentType: response.headers.first(name: "content-type")))
+            case .pcm:
+                return WAVDecoder(
+                    rate: statedRate(
+                        contentType: response.headers.first(name: "content-type"),
+                        sampleRate: response.headers.first(name: "x-sample-rate")) ?? 24_000)
             }
         }
     }
 }
 
-/// The `rate=` parameter of an `audio/pcm` content type, else OpenAI's 24 kHz.
-func pcmRate(contentType: String?) -> Int {
-    guard let contentType else { return 24_000 }
-    for parameter in contentType.split(separator: ";").dropFirst() {
+/// The rate a response states for headerless PCM: the `rate=` parameter of its content type,
+/// else its `X-Sample-Rate` header; nil when neither holds a rate in `WAVHeader.rates`.
+func statedRate(contentType: String?, sampleRate: String?) -> Int? {
+    let parameters = (contentType ?? "").split(separator: ";").dropFirst().compactMap { parameter -> Int? in
         let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        if pair.count == 2, pair[0].lowercased() == "rate", let rate = Int(pair[1]), rate > 0 { return rate }
+        return pair.count == 2 && pair[0].lowercased() == "rate" ? Int(pair[1]) : nil
     }
-    return 24_000
+    let header = sampleRate.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    return (parameters + [header].compactMap { $0 }).first { WAVHeader.rates.contains($0) }
 }
 
 extension OpenAIProvider {

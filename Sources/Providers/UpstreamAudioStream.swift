@@ -14,12 +14,15 @@ public struct ProviderEndpoint: Sendable {
     }
 }
 
-/// Which provider is serving a stream: the one being tried until one yields audio, then that one.
+/// Which provider is serving a stream, and the model's id there: the one being tried until one
+/// yields audio, then that one.
 public final class ServingProvider: Sendable {
-    private let name = Mutex<String?>(nil)
+    private let serving = Mutex<(name: String, model: String?)?>(nil)
     public init() {}
-    public var value: String? { name.withLock { $0 } }
-    public func set(_ value: String) { name.withLock { $0 = value } }
+    public var value: String? { serving.withLock { $0?.name } }
+    /// The model's id at the provider; nil for a built-in engine.
+    public var model: String? { serving.withLock { $0?.model } }
+    public func set(_ value: String, model: String? = nil) { serving.withLock { $0 = (value, model) } }
 }
 
 /// The audio of one response from upstream providers, in the response's format.
@@ -105,7 +108,7 @@ final class UpstreamState: AudioProducer {
         var lastError: (any Error)?
         for (position, candidate) in stream.endpoints.enumerated() {
             // The last provider tried is the one a failed generation is recorded against.
-            stream.serving.set(candidate.provider.name)
+            stream.serving.set(candidate.provider.name, model: candidate.model)
             do {
                 pieces = SentenceSplitter.packed(request.input, maxLength: candidate.provider.maxInputCharacters)
                 guard !pieces.isEmpty else { throw SpeechError.unspeakableInput(model: candidate.model) }

@@ -3,8 +3,9 @@ extension SpeechRouter {
     public struct Models: Sendable {
         let client: SpeechRouter
 
-        /// `GET /models`. Speech models are listed for `"speech"` or `"all"`; the server's
-        /// default is text models only, so this asks for speech unless told otherwise.
+        /// `GET /models`. Speech models are listed for `"speech"` or `"all"` (and, by this
+        /// server, with no filter at all); OpenRouter's own default is text models only, so this
+        /// asks for speech unless told otherwise.
         public func list(outputModalities: String = "speech") async throws -> [Model] {
             try await client.get("/models", query: ["output_modalities": outputModalities])
         }

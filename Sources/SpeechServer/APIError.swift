@@ -22,18 +22,40 @@ public struct APIError: Error, Sendable, Equatable {
         self.headers = headers
     }
 
-    /// OpenRouter's error object, the body of every error response.
+    /// OpenRouter's error object, the body of every error response, with OpenAI's `type` and
+    /// `param` beside it so that the OpenAI SDK's `e.type` and `e.param` are set too.
     struct Body: Encodable {
         struct Detail: Encodable {
             var code: Int
             var message: String
             var metadata: [String: JSONValue]
+            var type: String
+            @Nullable var param: String?
         }
 
         var error: Detail
     }
 
-    var body: Body { Body(error: .init(code: status.code, message: message, metadata: metadata)) }
+    var body: Body {
+        var param: String?
+        if case .string(let name)? = metadata["param"] { param = name }
+        return Body(
+            error: .init(code: status.code, message: message, metadata: metadata, type: openAIType, param: param))
+    }
+
+    /// OpenAI's error `type` for this status.
+    var openAIType: String {
+        switch status.code {
+        case 401: "authentication_error"
+        case 402: "insufficient_quota"
+        case 403: "permission_error"
+        case 404: "not_found_error"
+        case 408, 504: "timeout_error"
+        case 429: "rate_limit_error"
+        case 500...: "server_error"
+        default: "invalid_request_error"
+        }
+    }
 
     func response() -> Response {
         do {

@@ -12,13 +12,15 @@ struct AccountRoutes: Sendable {
 
     func currentKey(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<CurrentKeyInfo> {
         let key = try context.requireKey()
-        return DataEnvelope(data: CurrentKeyInfo(try await info(for: key), rateLimit: key.rateLimit ?? defaultRateLimit))
+        return DataEnvelope(
+            data: CurrentKeyInfo(
+                key, usage: try await store.periodUsage(keyHash: key.hash), rateLimit: key.rateLimit ?? defaultRateLimit))
     }
 
     func credits(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<Credits> {
         try context.requireManagementKey()
         let (total, usage) = try await store.credits()
-        return DataEnvelope(data: Credits(totalCredits: total?.usd, totalUsage: usage.usd))
+        return DataEnvelope(data: Credits(total: total, usage: usage))
     }
 
     func generation(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<GenerationInfo> {

@@ -83,7 +83,15 @@ public struct Gateway: Sendable {
             return (model, SpeechBackend.engine(MeasuredEngine(engine: engine, admission: admission)))
         }
         let catalog = ModelCatalog(models: backends.map(\.0))
-        let models = ModelRoutes(catalog: catalog)
+        let models = ModelRoutes(
+            catalog: catalog,
+            endpoints: Dictionary(uniqueKeysWithValues: backends.map { model, backend -> (String, [ModelEndpoint]) in
+                switch backend {
+                case .engine: (model.id, [ModelEndpoint.builtIn])
+                case .upstream(let endpoints):
+                    (model.id, endpoints.map { ModelEndpoint(providerName: $0.provider.name, tag: $0.provider.slug) })
+                }
+            }))
         let speech = SpeechRoutes(
             catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
             ledger: ledger, admission: admission)
@@ -95,7 +103,13 @@ public struct Gateway: Sendable {
         for base in ["/api/v1", "/v1"] {
             let group = router.group(RouterPath(base))
             group.get("models", use: models.list)
+            group.get("models/count", use: models.count)
+            // One segment: the whole id with its slash percent-encoded (Hummingbird wants the
+            // capture named as the two-segment route's first).
+            group.get("models/:author", use: models.retrieve)
             group.get("models/:author/:slug", use: models.show)
+            group.get("models/:author/:slug/endpoints", use: models.listEndpoints)
+            group.get("model/:author/:slug", use: models.show)
             group.group("audio").add(middleware: auth).post("speech", use: speech.speak)
         }
         let api = router.group("/api/v1").add(middleware: auth)

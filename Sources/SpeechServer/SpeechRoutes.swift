@@ -57,11 +57,11 @@ struct SpeechRoutes: Sendable {
         do {
             first = try framing.frame(await meter.next(of: &output) ?? [])
         } catch {
-            lease.served(by: serving.value)
+            lease.served(by: serving.value, model: serving.model)
             await lease.end(Self.status(after: error))
             throw error
         }
-        lease.served(by: serving.value)
+        lease.served(by: serving.value, model: serving.model)
         let stream = Delivery(
             meter: meter, framing: framing, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
             connection: context.connection, logger: context.logger)

@@ -187,6 +187,25 @@ import Testing
         #expect(versions.count == Migrations.versions(now: Date()).count)
         try await second.close()
     }
+
+    /// The provider that served a generation and the model's id there are kept with its end.
+    @Test(arguments: Backend.available)
+    func aGenerationRecordsTheUpstreamModelThatServedIt(backend: Backend) async throws {
+        let store = try await backend.open(try await backend.makeLocation())
+        let (key, _) = try await store.createKey(KeySettings(name: "upstream"))
+        try await store.begin(record("gen-upstream", key: key, characters: 10, price: 0))
+        try await store.begin(record("gen-local", key: key, characters: 10, price: 0))
+        #expect(try await store.generation(id: "gen-upstream")?.upstreamModel == nil, "unknown while running")
+        try await store.finish(
+            id: "gen-upstream", status: .completed, spokenCharacters: 10, firstByteAt: Date(), provider: "OpenAI",
+            upstreamModel: "gpt-4o-mini-tts-2025-12-15")
+        try await store.finish(id: "gen-local", status: .completed, spokenCharacters: 10, firstByteAt: Date())
+        let upstream = try #require(try await store.generation(id: "gen-upstream"))
+        #expect(upstream.provider == "OpenAI" && upstream.upstreamModel == "gpt-4o-mini-tts-2025-12-15")
+        let local = try #require(try await store.generation(id: "gen-local"))
+        #expect(local.provider == "local" && local.upstreamModel == nil)
+        try await store.close()
+    }
 }
 
 struct Failure: Error, CustomStringConvertible {

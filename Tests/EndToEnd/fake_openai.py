@@ -1,9 +1,14 @@
 """A loopback stand-in for OpenAI's POST /v1/audio/speech, speaking its real contract
 (PROVIDERS.md §3.1): Bearer auth (401 with OpenAI's error JSON otherwise), a JSON body that must
 carry model, input and voice (400 otherwise), speed within 0.25-4, and the audio sent back as a
-chunked byte stream with Content-Type audio/mpeg (mp3) or audio/pcm (24 kHz s16le); given
-`encoded` ({"opus": bytes, …}), those formats come back as those bytes with OpenAI's
-content types (audio/opus, audio/aac, audio/flac, audio/wav).
+chunked byte stream with Content-Type audio/mpeg (mp3), audio/wav (wav: the pcm behind a RIFF
+header stating its rate) or audio/pcm (pcm: s16le, 24 kHz for OpenAI itself); given `encoded`
+({"opus": bytes, …}), those formats come back as those bytes with OpenAI's content types
+(audio/opus, audio/aac, audio/flac).
+
+OpenAI-compatible servers differ in their pcm: `rate` makes the fake's samples another rate (a
+Piper voice's 22,050 Hz), `pcm_content_type` and `pcm_headers` are how it states that rate (or
+doesn't), and `wav=False` makes it ignore a request for wav and send its pcm anyway.
 
 Run as a script it serves until killed: python fake_openai.py PORT KEY MP3_FILE
 """
@@ -11,6 +16,7 @@ Run as a script it serves until killed: python fake_openai.py PORT KEY MP3_FILE
 from __future__ import annotations
 
 import json
+import struct
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,8 +26,16 @@ CONTENT_TYPES = {"mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac", 
                  "wav": "audio/wav", "pcm": "audio/pcm"}
 
 
+def wav_file(pcm: bytes, rate: int) -> bytes:
+    """A mono 16-bit RIFF/WAVE file of `pcm` at `rate`."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    return (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+            + b"data" + struct.pack("<I", len(pcm)) + pcm)
+
+
 def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float | None = None,
-                release: threading.Event | None = None,
+                release: threading.Event | None = None, rate: int = 24000, pcm_content_type: str = "audio/pcm",
+                pcm_headers: dict[str, str] | None = None, wav: bool = True,
                 encoded: dict[str, bytes] | None = None) -> ThreadingHTTPServer:
     """With `hold_at`, the audio stops after that fraction of it until `release` is set, as a
     real upstream's stream waits on synthesis."""
@@ -67,11 +81,19 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                 return self._json(400, {"error": {"message": "speed must be between 0.25 and 4.0",
                                                   "type": "invalid_request_error", "param": "speed", "code": None}})
             fmt = body.get("response_format", "mp3")
-            audio, content_type = (mp3, "audio/mpeg") if fmt == "mp3" else (pcm, "audio/pcm")
+            headers = {}
             if encoded and fmt in encoded:
                 audio, content_type = encoded[fmt], CONTENT_TYPES[fmt]
+            elif fmt == "mp3":
+                audio, content_type = mp3, "audio/mpeg"
+            elif fmt == "wav" and wav:
+                audio, content_type = wav_file(pcm, rate), "audio/wav"
+            else:
+                audio, content_type, headers = pcm, pcm_content_type, pcm_headers or {}
             self.send_response(200)
             self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             held = hold_at is None

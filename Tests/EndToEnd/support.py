@@ -138,6 +138,10 @@ def stop_server(server: Server) -> None:
 
 # --- errors -------------------------------------------------------------------------------
 
+OPENAI_ERROR_TYPES = {"invalid_request_error", "authentication_error", "insufficient_quota", "permission_error",
+                      "not_found_error", "timeout_error", "rate_limit_error", "server_error"}
+
+
 def assert_error(response: requests.Response, status: int, *, contains: str | list[str] = (),
                  param: str | None = None, error_type: str | None = None) -> dict:
     """Checks OpenRouter's error shape: HTTP status == error.code, JSON body, message content."""
@@ -151,6 +155,9 @@ def assert_error(response: requests.Response, status: int, *, contains: str | li
     assert isinstance(error["message"], str) and error["message"], body
     assert isinstance(error.get("metadata"), dict), body
     assert isinstance(error["metadata"].get("error_type"), str), body
+    # OpenAI's fields beside OpenRouter's: its SDK reads e.type and e.param from them.
+    assert error.get("type") in OPENAI_ERROR_TYPES, body
+    assert error.get("param", "absent") == error["metadata"].get("param"), body
     for fragment in [contains] if isinstance(contains, str) else contains:
         assert fragment in error["message"], f"{fragment!r} not in message {error['message']!r}"
     if param is not None:

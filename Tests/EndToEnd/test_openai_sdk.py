@@ -141,3 +141,28 @@ def test_sdk_raises_on_unknown_voice(client):
     error = body.get("error", body) if isinstance(body, dict) else {}
     assert error.get("code") == 400, body
     assert "nobody" in error.get("message", ""), body
+    # OpenAI's own fields name the field at fault, beside OpenRouter's.
+    assert (caught.value.type, caught.value.param) == ("invalid_request_error", "voice")
+    assert error["metadata"]["param"] == "voice"
+
+
+def test_sdk_errors_carry_openai_type_and_param(client):
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.audio.speech.create(model="local/flite", voice="slt", input=TEXT, speed=9)
+    assert (caught.value.type, caught.value.param) == ("invalid_request_error", "speed")
+    bad_key = OpenAI(base_url=client.base_url, api_key="sk-sr-v1-" + "0" * 64, max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        bad_key.audio.speech.create(model="local/flite", voice="slt", input=TEXT)
+    assert (caught.value.type, caught.value.param) == ("authentication_error", None)
+
+
+def test_models_list_and_retrieve_with_a_slash(client):
+    ids = [model.id for model in client.models.list()]
+    assert "local/flite" in ids and "local/espeak-ng" in ids
+    model = client.models.retrieve("local/flite")  # sent as /models/local%2Fflite
+    assert model.id == "local/flite"
+    with pytest.raises(Exception) as caught:
+        client.models.retrieve("local/no-such-model")
+    assert caught.value.status_code == 404

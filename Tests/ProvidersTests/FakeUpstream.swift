@@ -108,8 +108,11 @@ final class FakeUpstream: Sendable {
         if let failure = Self.failure(fault, errorBody: #"{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}"#) {
             return failure
         }
-        let mp3 = json["response_format"] == .string("mp3")
-        return Self.audio(mp3 ? Self.mp3 : Self.pcm, contentType: mp3 ? "audio/mpeg" : "audio/pcm", fault: fault)
+        switch json["response_format"] {
+        case .string("mp3")?: return Self.audio(Self.mp3, contentType: "audio/mpeg", fault: fault)
+        case .string("wav")?: return Self.audio(WAVEncoder(sampleRate: 24_000).begin() + Self.pcm, contentType: "audio/wav", fault: fault)
+        default: return Self.audio(Self.pcm, contentType: "audio/pcm", fault: fault)
+        }
     }
 
     // MARK: Mistral

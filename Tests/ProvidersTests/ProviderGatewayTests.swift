@@ -347,7 +347,7 @@ let fallbackModel = GatewayConfiguration(models: [
                 guard case .string(let piece)? = request?["input"] else { throw HTTPError(.badRequest) }
                 #expect(piece.count <= 4_096)
                 #expect(piece.hasSuffix("carry."), "each piece ends at a sentence")
-                #expect(request?["response_format"] == .string("pcm"), "pieces come as PCM and are encoded once")
+                #expect(request?["response_format"] == .string("wav"), "pieces come as WAV, at their stated rate, and are encoded once")
             }
             // Three seconds of tone encoded by one LAME stream: frames only, no second header.
             let bytes = Array(response.body.readableBytesView)
