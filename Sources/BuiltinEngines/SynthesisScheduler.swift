@@ -1,5 +1,5 @@
 import Foundation
-public import SpeechCore
+import SpeechCore
 
 /// The threads every built-in engine's synthesis runs on, one per core, shared by all requests:
 /// a free thread takes the queued piece with the earliest deadline (`SynthesisDeadline`), so a
