@@ -31,11 +31,3 @@ public struct MetricsToken: Sendable, Equatable, Decodable, CustomStringConverti
         return difference == 0
     }
 }
-
-/// How log lines are written.
-public enum LogFormat: String, Sendable, Decodable, CaseIterable {
-    /// swift-log's text lines, for people.
-    case text
-    /// One JSON object per line, for log shippers.
-    case json
-}
