@@ -1,4 +1,4 @@
-public import Accounts
+import Accounts
 import Synchronization
 
 /// What the handlers learn about one request that its log line reports: the key that made it
