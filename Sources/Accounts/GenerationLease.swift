@@ -12,18 +12,29 @@ public final class GenerationLease: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var ended = false
+        /// How the generation ended, once it has.
+        var end: GenerationEnd?
+        var ended: Bool { end != nil }
         var deliveredCharacters = 0
         var incurredCharacters = 0
         var firstByteAt: Date?
         var provider: String?
         var upstreamModel: String?
         /// Run once when the generation ends, whichever way (`whenEnded(_:)`).
-        var endActions: [@Sendable () -> Void] = []
+        var endActions: [@Sendable (GenerationEnd) -> Void] = []
 
-        mutating func takeEndActions() -> [@Sendable () -> Void] {
+        mutating func takeEndActions() -> [@Sendable (GenerationEnd) -> Void] {
             defer { endActions = [] }
             return endActions
+        }
+
+        /// Records the end `make` builds from this state, unless the generation has ended
+        /// already; returns it with the actions to run.
+        mutating func record(_ make: (State) -> GenerationEnd) -> (GenerationEnd, [@Sendable (GenerationEnd) -> Void])? {
+            guard !ended else { return nil }
+            let end = make(self)
+            self.end = end
+            return (end, takeEndActions())
         }
     }
 
@@ -33,24 +44,26 @@ public final class GenerationLease: Sendable {
     }
 
     deinit {
-        let (end, actions) = state.withLock { state -> (GenerationEnd?, [@Sendable () -> Void]) in
-            guard !state.ended else { return (nil, []) }
-            state.ended = true
-            return (makeEnd(.cancelled, state), state.takeEndActions())
-        }
-        actions.forEach { $0() }
-        if let end { ledger.enqueue(end) }
+        guard case let (end, actions)? = state.withLock({ $0.record { makeEnd(.cancelled, $0) } }) else { return }
+        ledger.observe(record, end)
+        actions.forEach { $0(end) }
+        ledger.enqueue(end)
     }
 
     /// Runs `action` once when the generation ends, on the same paths that record its end (at
     /// once when it has ended already): what a stream holds while it runs, such as its admission
     /// slot, is given back exactly when its end is recorded.
     public func whenEnded(_ action: @escaping @Sendable () -> Void) {
-        let ended = state.withLock { state in
+        whenEnded { (_: GenerationEnd) in action() }
+    }
+
+    /// Runs `action` with the generation's end once it is recorded (at once when it has been).
+    public func whenEnded(_ action: @escaping @Sendable (GenerationEnd) -> Void) {
+        let end = state.withLock { state in
             if !state.ended { state.endActions.append(action) }
-            return state.ended
+            return state.end
         }
-        if ended { action() }
+        if let end { action(end) }
     }
 
     /// The provider that serves the stream, and the model's id there, once known (upstream
@@ -81,13 +94,10 @@ public final class GenerationLease: Sendable {
 
     /// Records how the generation ended, once; later calls change nothing.
     public func end(_ status: GenerationStatus, at date: Date = Date()) async {
-        let (end, actions) = state.withLock { state -> (GenerationEnd?, [@Sendable () -> Void]) in
-            guard !state.ended else { return (nil, []) }
-            state.ended = true
-            return (makeEnd(status, state, at: date), state.takeEndActions())
-        }
-        actions.forEach { $0() }
-        if let end { await ledger.write(end) }
+        guard case let (end, actions)? = state.withLock({ $0.record { makeEnd(status, $0, at: date) } }) else { return }
+        ledger.observe(record, end)
+        actions.forEach { $0(end) }
+        await ledger.write(end)
     }
 
     public var hasEnded: Bool { state.withLock { $0.ended } }

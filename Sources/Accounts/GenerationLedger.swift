@@ -16,10 +16,16 @@ public final class GenerationLedger: Service, Sendable {
     private let queue: AsyncStream<GenerationEnd>.Continuation
     /// Generations of this process that have a lease and no recorded end yet.
     private let running = Mutex(Set<String>())
+    /// Told of every end as its lease records it, before it is written (metrics).
+    private let observer: @Sendable (GenerationRecord, GenerationEnd) -> Void
 
-    public init(store: AccountStore, logger: Logger) {
+    public init(
+        store: AccountStore, logger: Logger,
+        observer: @escaping @Sendable (GenerationRecord, GenerationEnd) -> Void = { _, _ in }
+    ) {
         self.store = store
         self.logger = logger
+        self.observer = observer
         (queued, queue) = AsyncStream.makeStream(of: GenerationEnd.self)
     }
 
@@ -38,6 +44,8 @@ public final class GenerationLedger: Service, Sendable {
 
     /// The ids of generations this process is running now.
     public var runningGenerations: Set<String> { running.withLock { $0 } }
+
+    func observe(_ record: GenerationRecord, _ end: GenerationEnd) { observer(record, end) }
 
     func enqueue(_ end: GenerationEnd) {
         if case .terminated = queue.yield(end) {

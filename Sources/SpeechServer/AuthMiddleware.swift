@@ -25,6 +25,7 @@ struct AuthMiddleware: RouterMiddleware {
         case .disabled: throw APIError(.unauthorized, "API key is disabled", type: "authentication")
         case .expired: throw APIError(.unauthorized, "API key has expired", type: "authentication")
         }
+        context.summary.authenticated(as: key)
         var headers: HTTPFields = [:]
         if let limit = key.rateLimit ?? defaultRateLimit {
             let decision = try await store.countRequest(keyHash: key.hash, limit: limit)

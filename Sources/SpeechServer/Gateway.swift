@@ -15,18 +15,22 @@ public struct Gateway: Sendable {
     public var configuration: GatewayConfiguration
     /// Starts generations and records their ends; run it as a service beside the server.
     public let ledger: GenerationLedger
+    /// What `/metrics` shows; each gateway has its own registry unless one is passed in.
+    public let metrics: GatewayMetrics
 
     public init(
         engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
         upstreamModels: [UpstreamModel] = UpstreamCatalog.defaultModels, store: AccountStore,
-        configuration: GatewayConfiguration = .init(), logger: Logger = Logger(label: "speechrouter")
+        configuration: GatewayConfiguration = .init(), metrics: GatewayMetrics = GatewayMetrics(),
+        logger: Logger = Logger(label: "speechrouter")
     ) {
         self.engines = engines
         self.providers = providers
         self.upstreamModels = upstreamModels
         self.store = store
         self.configuration = configuration
-        self.ledger = GenerationLedger(store: store, logger: logger)
+        self.metrics = metrics
+        self.ledger = GenerationLedger(store: store, logger: logger) { metrics.generationEnded($0, $1) }
     }
 
     /// Every servable model: the built-in ones, and each upstream model with at least one
@@ -36,7 +40,9 @@ public struct Gateway: Sendable {
         let upstream = configuration.upstreamModels(defaults: upstreamModels).compactMap {
             upstream -> (SpeechModel, SpeechBackend)? in
             let endpoints = upstream.endpoints.compactMap { endpoint in
-                providers[endpoint.provider].map { ProviderEndpoint(provider: $0, model: endpoint.model) }
+                providers[endpoint.provider].map {
+                    ProviderEndpoint(provider: MeteredProvider(provider: $0, metrics: metrics), model: endpoint.model)
+                }
             }
             return endpoints.isEmpty ? nil : (upstream.model, .upstream(endpoints))
         }
@@ -63,9 +69,13 @@ public struct Gateway: Sendable {
             maxStreamsPerKey: configuration.admission?.maxStreamsPerKey)
     }
 
-    /// The routes; `logger` gets the built-in engines' capacity figures once.
+    /// The routes; `logger` gets the built-in engines' capacity figures once, and a line per request.
     public func router(logger: Logger = Logger(label: "speechrouter")) -> Router<SpeechContext> {
         let router = Router(context: SpeechContext.self)
+        // Outermost first: the request log sees the status the client got, CORS headers go on errors too.
+        router.middlewares.add(RequestLogMiddleware(logger: logger, metrics: metrics))
+        router.middlewares.add(
+            CrossOriginMiddleware(policy: (try? configuration.crossOriginPolicy) ?? CrossOriginPolicy.sameOrigin))
         router.middlewares.add(APIErrorMiddleware())
 
         let admission = makeAdmission()
@@ -100,6 +110,11 @@ public struct Gateway: Sendable {
 
         router.get("/health") { _, _ in HealthStatus(status: "ok") }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.response() }
+        if configuration.metrics?.enabled ?? true {
+            let route = MetricsRoute(
+                metrics: metrics, token: configuration.metrics?.bearerToken, ledger: ledger, admission: admission)
+            router.get("/metrics", use: route.scrape)
+        }
         for base in ["/api/v1", "/v1"] {
             let group = router.group(RouterPath(base))
             group.get("models", use: models.list)

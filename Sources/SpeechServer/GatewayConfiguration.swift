@@ -11,7 +11,10 @@ import SpeechCore
 ///      "upstream_timeouts": {"connect_seconds": 5, "first_byte_seconds": 30},
 ///      "connections": {"max_open": 512, "header_timeout_seconds": 10, "idle_timeout_seconds": 60,
 ///                      "write_timeout_seconds": 30},
-///      "admission": {"measured": true, "max_streams_per_key": 8}}
+///      "admission": {"measured": true, "max_streams_per_key": 8},
+///      "metrics": {"enabled": true, "bearer_token": "a-long-random-secret"},
+///      "cors": {"allowed_origins": ["https://app.example.com"]},
+///      "log_format": "json"}
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Changes to a shipped model, or (with `endpoints` and `voices`) a model of its own.
     public struct ModelOverride: Sendable, Decodable, Equatable {
@@ -154,20 +157,55 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
     }
 
+    /// `GET /metrics`: served by default; with a bearer token, only to requests that present it.
+    public struct MetricsSetting: Sendable, Decodable, Equatable {
+        public var enabled: Bool?
+        public var bearerToken: MetricsToken?
+
+        public init(enabled: Bool? = nil, bearerToken: MetricsToken? = nil) {
+            self.enabled = enabled
+            self.bearerToken = bearerToken
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case enabled
+            case bearerToken = "bearer_token"
+        }
+    }
+
+    /// Browser pages on other origins allowed to call the API (default: none, same origin only).
+    public struct CORSSetting: Sendable, Decodable, Equatable {
+        public var allowedOrigins: [String]?
+
+        public init(allowedOrigins: [String]? = nil) { self.allowedOrigins = allowedOrigins }
+
+        private enum CodingKeys: String, CodingKey {
+            case allowedOrigins = "allowed_origins"
+        }
+    }
+
     public var models: [String: ModelOverride]
     public var rateLimit: RateLimitSetting?
     public var upstreamTimeouts: Timeouts?
     public var connections: ConnectionSettings?
     public var admission: AdmissionSetting?
+    public var metrics: MetricsSetting?
+    public var cors: CORSSetting?
+    /// How log lines are written: `text` (default) or `json`, one object per line.
+    public var logFormat: LogFormat?
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
 
     public init(
         models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
-        connections: ConnectionSettings? = nil, admission: AdmissionSetting? = nil
+        connections: ConnectionSettings? = nil, admission: AdmissionSetting? = nil, metrics: MetricsSetting? = nil,
+        cors: CORSSetting? = nil, logFormat: LogFormat? = nil
     ) {
         self.models = models
+        self.metrics = metrics
+        self.cors = cors
+        self.logFormat = logFormat
         self.admission = admission
         self.rateLimit = rateLimit
         self.upstreamTimeouts = upstreamTimeouts
@@ -182,6 +220,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
         admission = try container.decodeIfPresent(AdmissionSetting.self, forKey: .admission)
+        metrics = try container.decodeIfPresent(MetricsSetting.self, forKey: .metrics)
+        cors = try container.decodeIfPresent(CORSSetting.self, forKey: .cors)
+        logFormat = try container.decodeIfPresent(LogFormat.self, forKey: .logFormat)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -190,7 +231,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case upstreamTimeouts = "upstream_timeouts"
         case connections
         case piperDirectory = "piper_directory"
-        case admission
+        case admission, metrics, cors
+        case logFormat = "log_format"
     }
 
     public static func load(path: String) throws -> GatewayConfiguration {
@@ -252,6 +294,12 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
                 "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
         }
         _ = try connectionLimits
+        _ = try crossOriginPolicy
+    }
+
+    /// The origins `cors.allowed_origins` lets in.
+    public var crossOriginPolicy: CrossOriginPolicy {
+        get throws(ConfigurationError) { try CrossOriginPolicy(allowedOrigins: cors?.allowedOrigins ?? []) }
     }
 
     /// The default connection limits with this file's `connections`.

@@ -6,6 +6,8 @@ public struct SpeechContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var key: APIKey?
     let connection: ClientConnection
+    /// What this request's log line reports, filled in as it is handled.
+    public let summary = RequestSummary()
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

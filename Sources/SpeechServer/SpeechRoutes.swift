@@ -45,6 +45,7 @@ struct SpeechRoutes: Sendable {
         // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
         // From here on the lease records exactly one end, whichever way the request goes.
         let lease = try await ledger.begin(record)
+        context.summary.started(lease)
         lease.whenEnded { ticket.release() }
 
         let progress = SpeechProgress()

@@ -83,6 +83,22 @@ final class StreamAdmission: Sendable {
         }
     }
 
+    /// What each engine carries now, by model: streams admitted, the most it admits (nil for no
+    /// limit) and the pieces waiting for one of its threads.
+    var loads: [EngineLoad] {
+        state.withLock { state in
+            state.engines.sorted { $0.key < $1.key }.map { model, engine -> EngineLoad in
+                let capacity = engine.capacity.streams
+                return (
+                    model, engine.streams, capacity == .max ? nil : capacity,
+                    max(engine.piecesInFlight - engine.capacity.threads, 0)
+                )
+            }
+        }
+    }
+
+    typealias EngineLoad = (model: String, streams: Int, capacity: Int?, queuedPieces: Int)
+
     /// Each engine's figures now, by model: threads, speed, streams admitted and allowed.
     var figures: [(model: String, capacity: EngineCapacity, streams: Int)] {
         state.withLock { state in

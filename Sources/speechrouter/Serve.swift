@@ -4,6 +4,8 @@ import BuiltinEngines
 import Foundation
 import Hummingbird
 import Logging
+import CoreMetrics
+import Prometheus
 import Providers
 import ServiceLifecycle
 import SpeechServer
@@ -26,15 +28,28 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: Double?
     @Option(help: "Seconds a response may wait on a client that stopped reading before it is cut off (default 30).")
     var writeTimeout: Double?
+    @Option(help: "How log lines are written: text, or json (one object per line, for log shippers; default text, or the configuration file's log_format).")
+    var logFormat: String?
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "An origin whose browser pages may call the API, such as https://app.example.com (repeatable; added to the configuration file's cors.allowed_origins; * allows any).")
+    var corsOrigins: [String] = []
     @OptionGroup var data: DataDirectory
+
+    /// The `/metrics` bearer token, from the environment rather than a flag, so it stays out of `ps`.
+    static let metricsTokenVariable = "SPEECHROUTER_METRICS_TOKEN"
 
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
         guard shutdownGrace.isFinite, (0...3_600).contains(shutdownGrace) else {
             throw ValidationError("--shutdown-grace must be between 0 and 3600 seconds")
         }
+        if let logFormat, LogFormat(rawValue: logFormat) == nil {
+            throw ValidationError("--log-format must be text or json, not '\(logFormat.prefix(40))'")
+        }
         do {
             _ = try connectionLimits(over: ConnectionLimits())
+            _ = try CrossOriginPolicy(allowedOrigins: corsOrigins, name: "--cors-origin")
         } catch {
             throw ValidationError(error.description)
         }
@@ -52,10 +67,29 @@ struct Serve: AsyncParsableCommand {
         return limits
     }
 
+    /// The configuration file's settings with the command line's and the environment's.
+    func effectiveConfiguration(environment: [String: String]) throws -> GatewayConfiguration {
+        var configuration = try config.map(GatewayConfiguration.load(path:)) ?? GatewayConfiguration()
+        if !corsOrigins.isEmpty {
+            configuration.cors = .init(allowedOrigins: (configuration.cors?.allowedOrigins ?? []) + corsOrigins)
+            _ = try configuration.crossOriginPolicy
+        }
+        if let token = environment[Self.metricsTokenVariable] {
+            var metrics = configuration.metrics ?? .init()
+            metrics.bearerToken = try MetricsToken(token, name: Self.metricsTokenVariable)
+            configuration.metrics = metrics
+        }
+        if let format = logFormat.flatMap(LogFormat.init(rawValue:)) { configuration.logFormat = format }
+        return configuration
+    }
+
     func run() async throws {
+        let configuration = try effectiveConfiguration(environment: ProcessInfo.processInfo.environment)
+        if configuration.logFormat == .json {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        }
         var logger = Logger(label: "speechrouter")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        let configuration = try config.map(GatewayConfiguration.load(path:)) ?? GatewayConfiguration()
         // One name per serving address, stable across restarts, so a restarted instance fails
         // only the generations it was itself running when it died.
         let instance = ProcessInfo.processInfo.environment["SPEECHROUTER_INSTANCE"]
@@ -69,6 +103,8 @@ struct Serve: AsyncParsableCommand {
         let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
         let gateway = Gateway(
             engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
+        // Once per process: metrics other libraries make through swift-metrics land in the same registry.
+        MetricsSystem.bootstrap(gateway.metrics.factory)
         let janitor = GenerationJanitor(ledger: gateway.ledger, logger: logger)
 
         let limits = try connectionLimits(over: try configuration.connectionLimits)

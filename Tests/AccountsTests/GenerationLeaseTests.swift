@@ -83,6 +83,30 @@ import Testing
         }
     }
 
+    /// What metrics are counted from: every end once, however it came, with its status and charge.
+    @Test func theLedgersObserverAndEndActionsHearEachEndOnce() async throws {
+        let heard = Counter()
+        let store = try await Backend.sqlite.open(try await Backend.sqlite.makeLocation())
+        let (key, _) = try await store.createKey(KeySettings(name: "observed", limit: Nanodollars(1_000_000)))
+        let ledger = GenerationLedger(store: store, logger: logger) { record, end in
+            heard.add("\(record.id) \(end.status.rawValue) \(end.spokenCharacters) \(end.provider ?? "-")")
+        }
+        let completed = try await ledger.begin(record("gen-a", key: key, characters: 10, price: 1_000))
+        completed.served(by: "OpenAI")
+        completed.whenEnded { (end: GenerationEnd) in heard.add("action \(end.status.rawValue)") }
+        await completed.end(.completed)
+        await completed.end(.failed)
+        var dropped: GenerationLease? = try await ledger.begin(record("gen-b", key: key, characters: 10, price: 1_000))
+        dropped?.delivered(characters: 3)
+        dropped = nil
+        completed.whenEnded { (end: GenerationEnd) in heard.add("late \(end.status.rawValue)") }
+        #expect(
+            heard.counts == [
+                "gen-a completed 10 OpenAI": 1, "action completed": 1, "gen-b cancelled 3 -": 1, "late completed": 1,
+            ])
+        try await store.close()
+    }
+
     @Test func aCompletedGenerationIsChargedForItsWholeInput() async throws {
         try await withLedger(.sqlite) { store, ledger, key in
             let lease = try await ledger.begin(record("gen-whole", key: key, characters: 10, price: 1_000))

@@ -48,7 +48,7 @@ import Testing
             }
             #expect(served == documented)
         }
-        #expect(documented.count == 16)
+        #expect(documented.count == 17)
     }
 
     struct DocumentShapeError: Error {}
