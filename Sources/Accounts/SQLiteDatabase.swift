@@ -21,10 +21,12 @@ public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendab
     private var statements: [String: OpaquePointer] = [:]
     private let lock = AsyncLock()
     private let thread = SQLiteThread(name: "speechrouter.sqlite")
-    /// How long a statement on `thread` waits for another process's write lock.
-    static let waitingTimeout: Int32 = 5_000
+    /// How long a statement on `thread` waits for another process's write lock, in ms.
+    private let waitingTimeout: Int32
 
-    public static func open(path: String, logger: Logger) async throws -> SQLiteDatabase {
+    /// Opens (or creates) the database at `path`; `waitingTimeout` (ms, default 5 s) is how long
+    /// a statement waits for another process's write lock.
+    public static func open(path: String, logger: Logger, waitingTimeout: Int32 = 5_000) async throws -> SQLiteDatabase {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -36,7 +38,7 @@ public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendab
             sqlite3_close(handle)
             throw SQLiteError(message: "cannot open \(path): \(message)")
         }
-        let database = SQLiteDatabase(handle: handle)
+        let database = SQLiteDatabase(handle: handle, waitingTimeout: max(waitingTimeout, 0))
         try await database.query("PRAGMA journal_mode=WAL", [])
         sqlite3_busy_timeout(handle, 0)
         try await database.query("PRAGMA synchronous=NORMAL", [])
@@ -45,7 +47,10 @@ public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendab
 
     private var closed = false
 
-    private init(handle: OpaquePointer) { self.handle = handle }
+    private init(handle: OpaquePointer, waitingTimeout: Int32) {
+        self.handle = handle
+        self.waitingTimeout = waitingTimeout
+    }
 
     deinit {
         // Nobody holds the database any more, so nobody can hold its lock either.
@@ -102,7 +107,7 @@ public final class SQLiteDatabase: SQLDatabase, SQLConnection, @unchecked Sendab
     /// Runs `work` on `thread`, where SQLite may wait for another process's locks. Lock held.
     private func waitingForLocks<Result: Sendable>(_ work: () async throws -> Result) async throws -> Result {
         try await withTaskExecutorPreference(thread) {
-            sqlite3_busy_timeout(handle, Self.waitingTimeout)
+            sqlite3_busy_timeout(handle, waitingTimeout)
             defer { sqlite3_busy_timeout(handle, 0) }
             return try await work()
         }

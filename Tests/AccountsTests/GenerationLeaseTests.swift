@@ -160,7 +160,7 @@ import Testing
     /// probe task has run. Transactions that need the lock wait on their databases' own
     /// threads, so even more of them than the cooperative pool has threads leave the pool free:
     /// the probe runs, the holder commits, and every waiter commits after it. Were they to wait
-    /// on the pool's threads, the probe could not run and they would fail after the 5 s timeout.
+    /// on the pool's threads, the probe could not run and they would fail after their timeout.
     @Test func writersWaitingForAnotherConnectionsLockLeaveTheCooperativePoolFree() async throws {
         let location = try await Backend.sqlite.makeLocation()
         let path = (location as NSString).appendingPathComponent("speechrouter.sqlite")
@@ -168,7 +168,12 @@ import Testing
         try await holder.query("CREATE TABLE counter (n INTEGER)", [])
         let waiters = ProcessInfo.processInfo.activeProcessorCount + 2
         var databases: [SQLiteDatabase] = []
-        for _ in 0..<waiters { databases.append(try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))) }
+        // A generous wait for the lock, so a machine busy with other tests cannot time the waiters
+        // out; were they parked on the pool's threads, they would still never get the lock.
+        for _ in 0..<waiters {
+            databases.append(
+                try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"), waitingTimeout: 120_000))
+        }
 
         let locked = AsyncStream.makeStream(of: Void.self)
         let probed = AsyncStream.makeStream(of: Void.self)

@@ -34,7 +34,9 @@ import Testing
         let documented = Set(
             paths.flatMap { path, item in
                 guard case .object(let operations) = item else { return [String]() }
-                return operations.keys.filter { $0 != "parameters" }.map { "\($0.uppercased()) \(path)" }
+                return operations.keys.filter { $0 != "parameters" }.map {
+                    "\($0.uppercased()) \(Self.unnamed(path))"
+                }
             })
 
         let test = try await TestGateway.make()
@@ -44,12 +46,17 @@ import Testing
             for route in routes {
                 let uri = route.path.replacing(/\{[a-z]+\}/, with: "x")
                 let status = try await client.execute(uri: uri, method: route.method) { $0.status }
-                if status != .methodNotAllowed { served.insert("\(route.method) \(route.path)") }
+                if status != .methodNotAllowed { served.insert("\(route.method) \(Self.unnamed(route.path))") }
             }
             #expect(served == documented)
         }
-        #expect(documented.count == 17)
+        #expect(documented.count == 25)
     }
+
+    /// A path with its parameters' names left out: the router may name a parameter after its
+    /// sibling routes' (`models/:author` beside `models/:author/:slug`) where the document
+    /// names it for what it holds (`models/{id}`).
+    static func unnamed(_ path: String) -> String { path.replacing(/\{[A-Za-z_]+\}/, with: "{}") }
 
     struct DocumentShapeError: Error {}
 }
