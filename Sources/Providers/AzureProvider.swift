@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import SpeechCore
+public import SpeechCore
 import NIOHTTP1
 
 /// Azure AI Speech (MAI-Voice included): SSML in, raw audio out. The SSML is built here from
@@ -11,6 +11,7 @@ public struct AzureProvider: SpeechProvider {
     public let name = "Azure"
     public let speedRange: ClosedRange<Double>? = 0.5...2.0
     public let maxInputCharacters = 5_000
+    public let passthroughFormats: Set<AudioFormat> = [.mp3]
     /// The synthesis URL as its base.
     let account: UpstreamAccount
 

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import SpeechCore
+public import SpeechCore
 
 /// ElevenLabs' streaming endpoint: `/v1/text-to-speech/{voice_id}/stream`, the format in the
 /// `output_format` query, raw bytes back (`pcm_24000` is 16-bit LE at 24 kHz).
@@ -9,6 +9,7 @@ public struct ElevenLabsProvider: SpeechProvider {
     public let name = "ElevenLabs"
     public let speedRange: ClosedRange<Double>? = 0.7...1.2
     public let maxInputCharacters = 10_000
+    public let passthroughFormats: Set<AudioFormat> = [.mp3]
     let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.elevenlabs.io", apiKey: String, client: UpstreamClient) {

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import SpeechCore
+public import SpeechCore
 
 /// Google Cloud Text-to-Speech `v1/text:synthesize` with an API key: one JSON answer whose
 /// `audioContent` is base64 MP3, or LINEAR16 with a WAV header that is parsed off.
@@ -9,6 +9,7 @@ public struct GoogleProvider: SpeechProvider {
     public let name = "Google"
     public let speedRange: ClosedRange<Double>? = 0.25...4.0
     public let maxInputCharacters = 4_500
+    public let passthroughFormats: Set<AudioFormat> = [.mp3]
     let account: UpstreamAccount
 
     public init(baseURL: String = "https://texttospeech.googleapis.com", apiKey: String, client: UpstreamClient) {

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import SpeechCore
+public import SpeechCore
 import NIOHTTP1
 
 /// Mistral's Voxtral TTS: JSON with `voice_id`, answered as SSE `speech.audio.delta` events with
@@ -10,6 +10,7 @@ public struct MistralProvider: SpeechProvider {
     public let name = "Mistral"
     public let speedRange: ClosedRange<Double>? = nil
     public let maxInputCharacters = 4_000
+    public let passthroughFormats: Set<AudioFormat> = [.mp3]
     let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.mistral.ai", apiKey: String, client: UpstreamClient) {

@@ -51,16 +51,12 @@ public protocol SpeechProvider: Sendable {
     var speedRange: ClosedRange<Double>? { get }
     /// The most input characters one upstream request may carry; longer inputs are split.
     var maxInputCharacters: Int { get }
-    /// The response formats the upstream makes itself, whose bytes can pass through untouched.
+    /// The response formats the upstream makes itself, whose bytes can pass through untouched
+    /// (mp3 at least). No default: a wrapper that forgot to pass it on would silently re-encode.
     var passthroughFormats: Set<AudioFormat> { get }
     /// Sends the request and returns the audio as it arrives. Throws `ProviderError` when the
     /// upstream refuses (non-2xx) or cannot be reached; the stream throws it for a bad body.
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream
-}
-
-extension SpeechProvider {
-    /// MP3, which every provider makes.
-    public var passthroughFormats: Set<AudioFormat> { [.mp3] }
 }
 
 /// The body of an upstream response, decoded chunk by chunk as it is read (pull-driven, so

@@ -10,6 +10,7 @@ struct MeteredProvider: SpeechProvider {
     var name: String { provider.name }
     var speedRange: ClosedRange<Double>? { provider.speedRange }
     var maxInputCharacters: Int { provider.maxInputCharacters }
+    var passthroughFormats: Set<AudioFormat> { provider.passthroughFormats }
 
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         do {

@@ -168,8 +168,9 @@ def test_every_format_from_an_upstream_decodes_to_its_duration(upstream, fmt, wo
     assert response.headers["Content-Type"] == CONTENT_TYPES[fmt]
     sent = fake.received[-1]["body"]["response_format"]
     if fmt in ("wav", "pcm"):
-        # Decoded and encoded here, so the gateway's wav and pcm are 24 kHz mono whatever the upstream.
-        assert sent == "pcm"
+        # Decoded and encoded here, so the gateway's wav and pcm are 24 kHz mono whatever the upstream;
+        # asked for as wav, whose header states the upstream's true rate.
+        assert sent == "wav"
     else:
         # The upstream makes this format itself: its bytes pass through untouched.
         assert sent == fmt
