@@ -103,9 +103,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The speech cache: content-addressed audio on disk, LRU under a size limit, and one
+        // synthesis shared by concurrent identical requests.
+        .target(
+            name: "SpeechCache",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "SpeechServer",
             dependencies: [
+                "SpeechCache",
                 "SpeechCore",
                 "AudioPipeline",
                 "Accounts",
@@ -142,6 +151,7 @@ let package = Package(
                 "BuiltinEngines",
                 "Accounts",
                 "SpeechServer",
+                "SpeechCache",
                 "Providers",
                 "SpeechRouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -153,6 +163,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .testTarget(
+            name: "SpeechCacheTests",
+            dependencies: [
+                "SpeechCache",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SpeechCoreTests",
             dependencies: [
