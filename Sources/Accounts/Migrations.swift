@@ -18,7 +18,7 @@ struct MigrationStatement: ExpressibleByStringLiteral {
 /// times) and text only.
 enum Migrations {
     /// The versions in order; `now` places the periods a backfill counts in.
-    static func versions(now: Date) -> [[MigrationStatement]] { [version1, version2(now: now), version3] }
+    static func versions(now: Date) -> [[MigrationStatement]] { [version1, version2(now: now), version3, version4] }
 
     private static let version1: [MigrationStatement] = [
         """
@@ -57,6 +57,11 @@ enum Migrations {
 
     /// A key's own limit on concurrent streams (`keys create --max-streams`); NULL: the gateway's default.
     private static let version3: [MigrationStatement] = ["ALTER TABLE api_keys ADD COLUMN max_streams INTEGER"]
+
+    /// A generation answered from the speech cache names the generation that made its audio.
+    private static let version4: [MigrationStatement] = [
+        "ALTER TABLE generations ADD COLUMN response_cache_source_id TEXT"
+    ]
 
     /// Per-period usage counters, kept by every charge (`AccountStore.finish`), backfilled from the
     /// generations of the periods that contain `now` (a generation counts in the period it started in).

@@ -35,6 +35,8 @@ struct GenerationInfo: Encodable, Sendable {
     var isByok = false
     @Nullable var appID: String? = nil
     @Nullable var externalUser: String? = nil
+    /// The generation whose audio a cache hit replayed; null for a generation that synthesized.
+    @Nullable var responseCacheSourceID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, model, usage, streamed, cancelled, status, latency, voice, origin
@@ -57,6 +59,7 @@ struct GenerationInfo: Encodable, Sendable {
         case isByok = "is_byok"
         case appID = "app_id"
         case externalUser = "external_user"
+        case responseCacheSourceID = "response_cache_source_id"
     }
 
     init(_ record: GenerationRecord) {
@@ -84,5 +87,6 @@ struct GenerationInfo: Encodable, Sendable {
         nativeFinishReason = finishReason
         voice = record.voice
         responseFormat = record.format
+        responseCacheSourceID = record.responseCacheSourceID
     }
 }

@@ -77,8 +77,10 @@ import Testing
                 id: generation.id, status: .completed, spokenCharacters: generation.characters, firstByteAt: nil,
                 at: generation.startedAt)
         }
-        // Back to schema version 1: without the counters (2) and the keys' stream limit (3).
+        // Back to schema version 1: without the counters (2), the keys' stream limit (3) and the
+        // generations' cache source (4).
         try await store.database.query("DROP TABLE key_usage", [])
+        try await store.database.query("ALTER TABLE generations DROP COLUMN response_cache_source_id", [])
         try await store.database.query("ALTER TABLE api_keys DROP COLUMN max_streams", [])
         try await store.database.query("DELETE FROM schema_migrations WHERE version >= 2", [])
         let now = Self.utc("2025-03-31T10:00:00")
