@@ -3,6 +3,7 @@ public import Hummingbird
 import HummingbirdCore
 public import Logging
 public import Providers
+public import SpeechCache
 public import SpeechCore
 
 /// What the gateway is built from: its built-in engines, the upstream providers it has
@@ -15,6 +16,8 @@ public struct Gateway: Sendable {
     public var configuration: GatewayConfiguration
     /// Starts generations and records their ends; run it as a service beside the server.
     public let ledger: GenerationLedger
+    /// The speech cache (`configuration.cache` says how it is used); nil: nothing is cached.
+    public var cache: SpeechCacheStore?
 
     public init(
         engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
@@ -86,7 +89,8 @@ public struct Gateway: Sendable {
         let models = ModelRoutes(catalog: catalog)
         let speech = SpeechRoutes(
             catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
-            ledger: ledger, admission: admission)
+            ledger: ledger, admission: admission,
+            caching: cache.map { SpeechCaching(store: $0, settings: configuration.cache ?? .init()) })
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
 

@@ -162,6 +162,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
+    /// The speech cache (`SpeechCacheSettings`).
+    public var cache: SpeechCacheSettings?
 
     public init(
         models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
@@ -182,6 +184,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
         admission = try container.decodeIfPresent(AdmissionSetting.self, forKey: .admission)
+        cache = try container.decodeIfPresent(SpeechCacheSettings.self, forKey: .cache)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -191,6 +194,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case connections
         case piperDirectory = "piper_directory"
         case admission
+        case cache
     }
 
     public static func load(path: String) throws -> GatewayConfiguration {
@@ -252,6 +256,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
                 "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
         }
         _ = try connectionLimits
+        try cache?.validate()
     }
 
     /// The default connection limits with this file's `connections`.

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Providers
 import ServiceLifecycle
+import SpeechCache
 import SpeechServer
 import SpeechCore
 import UnixSignals
@@ -67,8 +68,10 @@ struct Serve: AsyncParsableCommand {
             connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
         let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
-        let gateway = Gateway(
+        var configured = Gateway(
             engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
+        configured.cache = try CacheCommand.openStore(configuration.cache, dataDirectory: data.resolved)
+        let gateway = configured
         let janitor = GenerationJanitor(ledger: gateway.ledger, logger: logger)
 
         let limits = try connectionLimits(over: try configuration.connectionLimits)
