@@ -94,6 +94,15 @@ struct Serve: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        if let statistics = gateway.cache?.statistics {
+            logger.info(
+                "speech cache",
+                metadata: [
+                    "hits": "\(statistics.hits)", "misses": "\(statistics.misses)",
+                    "coalesced": "\(statistics.coalesced)", "entries": "\(statistics.entries)",
+                    "bytes": "\(statistics.bytes)", "evictions": "\(statistics.evictions)",
+                ])
+        }
         logger.info("stopped")
     }
 }
