@@ -105,10 +105,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The speech cache: content-addressed audio on disk, LRU under a size limit, and one
+        // synthesis shared by concurrent identical requests.
+        .target(
+            name: "SpeechCache",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "SpeechServer",
             dependencies: [
                 "JSONValue",
+                "SpeechCache",
                 "SpeechCore",
                 "AudioPipeline",
                 "Accounts",
@@ -147,6 +156,7 @@ let package = Package(
                 "BuiltinEngines",
                 "Accounts",
                 "SpeechServer",
+                "SpeechCache",
                 "Providers",
                 "SpeechRouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -160,6 +170,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .testTarget(
+            name: "SpeechCacheTests",
+            dependencies: [
+                "SpeechCache",
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SpeechCoreTests",
             dependencies: [

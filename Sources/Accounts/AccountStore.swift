@@ -230,14 +230,15 @@ public final class AccountStore: Service, Sendable {
             try await connection.query(
                 """
                 INSERT INTO generations (id, key_hash, model, provider, voice, format, characters, spoken_characters,
-                    price_nanos, reserved_nanos, cost_nanos, started_at, status, instance)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 0, $10, 'running', $11)
+                    price_nanos, reserved_nanos, cost_nanos, started_at, status, instance, response_cache_source_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, 0, $10, 'running', $11, $12)
                 """,
                 [
                     .text(record.id), .text(record.keyHash), .text(record.model), .text(record.provider),
                     .text(record.voice), .text(record.format), .integer(Int64(record.characters)),
                     .integer(record.pricePerCharacter.value), .integer(cost.value),
                     .double(record.startedAt.timeIntervalSince1970), .text(instance),
+                    record.responseCacheSourceID.map { .text($0) } ?? .null,
                 ])
         }
     }
@@ -314,6 +315,7 @@ public final class AccountStore: Service, Sendable {
         record.cost = Nanodollars(try row.integer("cost_nanos"))
         record.firstByteAt = try row.optionalDouble("first_byte_at").map(Date.init(timeIntervalSince1970:))
         record.finishedAt = try row.optionalDouble("finished_at").map(Date.init(timeIntervalSince1970:))
+        record.responseCacheSourceID = try row.optionalString("response_cache_source_id")
         let status = try row.string("status")
         guard let parsed = GenerationStatus(rawValue: status) else {
             throw SQLRowError.mistyped(column: "status", expected: "a generation status")

@@ -27,6 +27,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var firstByteAt: Date?
     public var finishedAt: Date?
     public var status: GenerationStatus
+    /// For a generation answered from the speech cache: the generation that made the audio.
+    public var responseCacheSourceID: String?
 
     public init(
         id: String, keyHash: String, model: String, provider: String, voice: String, format: String,

@@ -18,7 +18,7 @@ struct MigrationStatement: ExpressibleByStringLiteral {
 /// times) and text only.
 enum Migrations {
     /// The versions in order; `now` places the periods a backfill counts in.
-    static func versions(now: Date) -> [[MigrationStatement]] { [version1, version2(now: now), version3, version4] }
+    static func versions(now: Date) -> [[MigrationStatement]] { [version1, version2(now: now), version3, version4, version5] }
 
     private static let version1: [MigrationStatement] = [
         """
@@ -60,6 +60,11 @@ enum Migrations {
 
     /// The model's id at the upstream provider that served a generation; NULL for built-in engines.
     private static let version4: [MigrationStatement] = ["ALTER TABLE generations ADD COLUMN upstream_model TEXT"]
+
+    /// A generation answered from the speech cache names the generation that made its audio.
+    private static let version5: [MigrationStatement] = [
+        "ALTER TABLE generations ADD COLUMN response_cache_source_id TEXT"
+    ]
 
     /// Per-period usage counters, kept by every charge (`AccountStore.finish`), backfilled from the
     /// generations of the periods that contain `now` (a generation counts in the period it started in).

@@ -3,6 +3,7 @@ public import Hummingbird
 import HummingbirdCore
 public import Logging
 public import Providers
+public import SpeechCache
 public import SpeechCore
 
 /// What the gateway is built from: its built-in engines, the upstream providers it has
@@ -17,6 +18,8 @@ public struct Gateway: Sendable {
     public let ledger: GenerationLedger
     /// What `/metrics` shows; each gateway has its own registry unless one is passed in.
     public let metrics: GatewayMetrics
+    /// The speech cache (`configuration.cache` says how it is used); nil: nothing is cached.
+    public var cache: SpeechCacheStore?
 
     public init(
         engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
@@ -104,7 +107,8 @@ public struct Gateway: Sendable {
             }))
         let speech = SpeechRoutes(
             catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
-            ledger: ledger, admission: admission)
+            ledger: ledger, admission: admission,
+            caching: cache.map { SpeechCaching(store: $0, settings: configuration.cache ?? .init()) })
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
 

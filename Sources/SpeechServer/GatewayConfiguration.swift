@@ -196,6 +196,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
+    /// The speech cache (`SpeechCacheSettings`).
+    public var cache: SpeechCacheSettings?
 
     public init(
         models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
@@ -223,6 +225,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         metrics = try container.decodeIfPresent(MetricsSetting.self, forKey: .metrics)
         cors = try container.decodeIfPresent(CORSSetting.self, forKey: .cors)
         logFormat = try container.decodeIfPresent(LogFormat.self, forKey: .logFormat)
+        cache = try container.decodeIfPresent(SpeechCacheSettings.self, forKey: .cache)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -233,6 +236,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case piperDirectory = "piper_directory"
         case admission, metrics, cors
         case logFormat = "log_format"
+        case cache
     }
 
     public static func load(path: String) throws -> GatewayConfiguration {
@@ -295,6 +299,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
         _ = try connectionLimits
         _ = try crossOriginPolicy
+        try cache?.validate()
     }
 
     /// The origins `cors.allowed_origins` lets in.

@@ -72,6 +72,8 @@ struct GenerationInfo: Encodable, Sendable {
     @Nullable var serviceTier: String? = nil
     @Nullable var httpReferer: String? = nil
     @Nullable var userAgent: String? = nil
+    /// The generation whose audio a cache hit replayed; null for a generation that synthesized.
+    @Nullable var responseCacheSourceID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, model, usage, streamed, cancelled, status, latency, voice, origin, router
@@ -111,6 +113,7 @@ struct GenerationInfo: Encodable, Sendable {
         case serviceTier = "service_tier"
         case httpReferer = "http_referer"
         case userAgent = "user_agent"
+        case responseCacheSourceID = "response_cache_source_id"
     }
 
     init(_ record: GenerationRecord) {
@@ -146,5 +149,6 @@ struct GenerationInfo: Encodable, Sendable {
         nativeFinishReason = finishReason
         voice = record.voice
         responseFormat = record.format
+        responseCacheSourceID = record.responseCacheSourceID
     }
 }

@@ -7,6 +7,15 @@ enum SpeechBackend: Sendable {
     case engine(any SpeechEngine)
     case upstream([ProviderEndpoint])
 
+    /// What serves the model, as the speech cache's key names it: the built-in engine's model,
+    /// or the upstream providers and their model ids, in order.
+    var deployment: String {
+        switch self {
+        case .engine(let engine): "local:\(engine.model.id)"
+        case .upstream(let endpoints): endpoints.map { "\($0.provider.slug):\($0.model)" }.joined(separator: ",")
+        }
+    }
+
     /// The encoded audio of one request, with where it came from once known.
     func audio(for speech: ResolvedSpeech, progress: SpeechProgress) -> (SpeechOutput, ServingProvider) {
         let serving = ServingProvider()

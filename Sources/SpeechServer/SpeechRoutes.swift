@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Providers
+import SpeechCache
 import SpeechCore
 
 /// `POST /audio/speech`: validates, reserves the cost, and streams audio as it is made.
@@ -16,6 +17,8 @@ struct SpeechRoutes: Sendable {
     let backends: [String: SpeechBackend]
     let ledger: GenerationLedger
     let admission: StreamAdmission
+    /// The speech cache, when the gateway has one.
+    var caching: SpeechCaching? = nil
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
         guard let key = context.key else { throw SpeechError.missingKey }
@@ -25,15 +28,8 @@ struct SpeechRoutes: Sendable {
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         let speech = try catalog.resolve(try SpeechRequest.parse(json: body.readableBytesView))
         guard let backend = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
-        // 503 or 429 at once, before any synthesis and before any money is reserved. The ticket
-        // is given back when the generation ends, or when it is dropped (a 402 below).
-        let ticket: AdmissionTicket
-        do {
-            ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
-        } catch {
-            throw APIError(error)
-        }
-
+        let plan = try caching?.plan(
+            headers: request.headers, speech: speech, keyHash: key.hash, deployment: backend.deployment)
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
         let billing = Billing(speech: speech, backend: backend)
         let record = GenerationRecord(
@@ -42,15 +38,45 @@ struct SpeechRoutes: Sendable {
             voice: speech.voice, format: speech.request.responseFormat.rawValue,
             characters: billing.characters(spoken: speech.request.characterCount),
             pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: Date())
-        // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
-        // From here on the lease records exactly one end, whichever way the request goes.
-        let lease = try await ledger.begin(record)
+        var fill: CacheFill?
+        if let caching, let plan {
+            switch caching.store.lookup(plan.key, source: id.description, ttlSeconds: plan.ttlSeconds) {
+            case .hit(let reader, let source), .follow(let reader, let source):
+                return try await SpeechCaching.respond(
+                    reader, source: source, plan: plan, record: record, framing: speech.request.streamFormat,
+                    format: speech.request.responseFormat, ledger: ledger, connection: context.connection,
+                    summary: context.summary)
+            case .lead(let leading): fill = leading
+            case .unavailable: break
+            }
+        }
+        // 503 or 429 at once, before any synthesis and before any money is reserved. The ticket
+        // is given back when the generation ends, or when it is dropped (a 402 below).
+        let ticket: AdmissionTicket
+        let lease: GenerationLease
+        do {
+            do {
+                ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
+            } catch {
+                throw APIError(error)
+            }
+            // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
+            // From here on the lease records exactly one end, whichever way the request goes.
+            lease = try await ledger.begin(record)
+        } catch {
+            fill?.abandon()
+            throw error
+        }
         context.summary.started(lease)
-        lease.whenEnded { ticket.release() }
+        // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
+        lease.whenEnded { [fill] in
+            ticket.release()
+            fill?.abandon()
+        }
 
         let progress = SpeechProgress()
         var (output, serving) = backend.audio(for: speech, progress: progress)
-        let meter = Meter(lease: lease, progress: progress, billing: billing)
+        let meter = Meter(lease: lease, progress: progress, billing: billing, fill: fill)
         // The first piece is made before the status line leaves, so a request that cannot be
         // spoken at all still gets a proper error instead of an empty 200.
         let framing = speech.request.streamFormat
@@ -71,6 +97,10 @@ struct SpeechRoutes: Sendable {
             .generationID: id.description,
         ]
         if framing == .sse { headers[.cacheControl] = "no-cache" }
+        if let plan, fill != nil {
+            headers[.openRouterCacheStatus] = "MISS"
+            headers[.openRouterCacheTTL] = String(plan.ttlSeconds)
+        }
         // If the head cannot be written (the client reset), Hummingbird never runs this body:
         // the lease, dropped with it, records the generation as cancelled.
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
@@ -104,12 +134,16 @@ private struct Meter: Sendable {
     let lease: GenerationLease
     let progress: SpeechProgress
     let billing: Billing
+    /// Where a cached miss writes its audio as it is made; stored once the stream completed.
+    let fill: CacheFill?
 
     /// The next chunk of `output`; however that ends, the lease learns what an upstream has
     /// billed us for by then.
     func next(of output: inout SpeechOutput) async throws -> [UInt8]? {
         defer { lease.incurred(characters: billing.characters(spoken: progress.incurredCharacters)) }
-        return try await output.next()
+        let chunk = try await output.next()
+        if let chunk { fill?.append(chunk) }
+        return chunk
     }
 
     /// Audio covering the first `spoken` characters of the input has reached the client.
@@ -179,7 +213,9 @@ private struct Delivery: Sendable {
             await lease.end(.cancelled)
             throw error
         }
-        await lease.end(await connection.kept() ? .completed : .cancelled)
+        let completed = await connection.kept()
+        if completed { meter.fill?.commit() }
+        await lease.end(completed ? .completed : .cancelled)
     }
 }
 

@@ -8,6 +8,7 @@ import CoreMetrics
 import Prometheus
 import Providers
 import ServiceLifecycle
+import SpeechCache
 import SpeechServer
 import SpeechCore
 import UnixSignals
@@ -101,8 +102,10 @@ struct Serve: AsyncParsableCommand {
             connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
         let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
-        let gateway = Gateway(
+        var configured = Gateway(
             engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
+        configured.cache = try CacheCommand.openStore(configuration.cache, dataDirectory: data.resolved)
+        let gateway = configured
         // Once per process: metrics other libraries make through swift-metrics land in the same registry.
         MetricsSystem.bootstrap(gateway.metrics.factory)
         let janitor = GenerationJanitor(ledger: gateway.ledger, logger: logger)
@@ -127,6 +130,15 @@ struct Serve: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        if let statistics = gateway.cache?.statistics {
+            logger.info(
+                "speech cache",
+                metadata: [
+                    "hits": "\(statistics.hits)", "misses": "\(statistics.misses)",
+                    "coalesced": "\(statistics.coalesced)", "entries": "\(statistics.entries)",
+                    "bytes": "\(statistics.bytes)", "evictions": "\(statistics.evictions)",
+                ])
+        }
         logger.info("stopped")
     }
 }

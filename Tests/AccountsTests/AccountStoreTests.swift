@@ -93,6 +93,22 @@ import Testing
     }
 
     @Test(arguments: Backend.available)
+    func aCacheHitRecordsItsSourceGeneration(backend: Backend) async throws {
+        let store = try await backend.open(try await backend.makeLocation())
+        let (key, _) = try await store.createKey(KeySettings(name: "k"))
+        try await store.begin(record("gen-source", key: key, characters: 10, price: 1_000))
+        var hit = record("gen-hit", key: key, characters: 10, price: 100)
+        hit.responseCacheSourceID = "gen-source"
+        try await store.begin(hit)
+        try await store.finish(id: "gen-hit", status: .completed, spokenCharacters: 10, firstByteAt: nil)
+        let stored = try #require(try await store.generation(id: "gen-hit"))
+        #expect(stored.responseCacheSourceID == "gen-source")
+        #expect(stored.cost == Nanodollars(1_000))
+        #expect(try await store.generation(id: "gen-source")?.responseCacheSourceID == nil)
+        try await store.close()
+    }
+
+    @Test(arguments: Backend.available)
     func endedStreamsPayOnlyForWhatWasSpoken(backend: Backend) async throws {
         let store = try await backend.open(try await backend.makeLocation())
         let (key, _) = try await store.createKey(KeySettings(name: "k", limit: Nanodollars(100_000)))
