@@ -116,7 +116,8 @@ public struct Gateway: Sendable {
         router.get("/openapi.json") { _, _ in OpenAPIDocument.response() }
         if configuration.metrics?.enabled ?? true {
             let route = MetricsRoute(
-                metrics: metrics, token: configuration.metrics?.bearerToken, ledger: ledger, admission: admission)
+                metrics: metrics, token: configuration.metrics?.bearerToken, ledger: ledger, admission: admission,
+                cache: cache)
             router.get("/metrics", use: route.scrape)
         }
         for base in ["/api/v1", "/v1"] {

@@ -1,4 +1,5 @@
 import Accounts
+import SpeechCache
 import Foundation
 import CoreMetrics
 public import Prometheus
@@ -22,6 +23,7 @@ public struct GatewayMetrics: Sendable {
         static let engineCapacity = "speechrouter_engine_stream_capacity"
         static let engineQueueDepth = "speechrouter_engine_queue_depth"
         static let upstreamErrors = "speechrouter_upstream_errors_total"
+        static let cache = "speechrouter_cache_"
     }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -68,8 +70,9 @@ public struct GatewayMetrics: Sendable {
             .increment()
     }
 
-    /// The Prometheus text of every metric, with the gauges read now from `ledger` and `admission`.
-    func render(ledger: GenerationLedger, admission: StreamAdmission) -> [UInt8] {
+    /// The Prometheus text of every metric, with the gauges read now from `ledger`, `admission` and
+    /// the speech cache's figures (when there is a cache).
+    func render(ledger: GenerationLedger, admission: StreamAdmission, cache: SpeechCacheStatistics?) -> [UInt8] {
         Gauge(label: Name.streamsInFlight, factory: factory).record(ledger.runningGenerations.count)
         for load in admission.loads {
             let dimensions = [("model", load.model)]
@@ -78,6 +81,14 @@ public struct GatewayMetrics: Sendable {
                 Gauge(label: Name.engineCapacity, dimensions: dimensions, factory: factory).record(capacity)
             }
             Gauge(label: Name.engineQueueDepth, dimensions: dimensions, factory: factory).record(load.queuedPieces)
+        }
+        if let cache {
+            let figures = [
+                ("hits", cache.hits), ("misses", cache.misses), ("coalesced", cache.coalesced),
+                ("entries", cache.entries), ("bytes", cache.bytes), ("evictions", cache.evictions),
+                ("limit_bytes", cache.limitBytes),
+            ]
+            for (name, value) in figures { Gauge(label: Name.cache + name, factory: factory).record(value) }
         }
         return registry.emitToBuffer()
     }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SpeechCache
 
 /// `GET /metrics`: every metric in Prometheus' text format, to any scraper, or with a configured
 /// token only to one that sends it as `Authorization: Bearer <token>`.
@@ -11,6 +12,7 @@ struct MetricsRoute: Sendable {
     let token: MetricsToken?
     let ledger: GenerationLedger
     let admission: StreamAdmission
+    let cache: SpeechCacheStore?
 
     /// Prometheus' text exposition format, version 0.0.4.
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -28,6 +30,6 @@ struct MetricsRoute: Sendable {
         }
         return Response(
             status: .ok, headers: [.contentType: Self.contentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(ledger: ledger, admission: admission))))
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(ledger: ledger, admission: admission, cache: cache?.statistics))))
     }
 }

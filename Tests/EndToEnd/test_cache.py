@@ -136,6 +136,13 @@ def test_twenty_concurrent_identical_requests_synthesize_once(mp3, tmp_path):
         assert len(source) == 1 and all(r[4] == source[0] for r in recorded if r[0] != source[0])
         assert all(r[1] == "completed" for r in recorded) and len(recorded) == 20
         assert len(entries(tmp_path)) == 1
+        # The cache's figures in /metrics: 1 miss, 19 hits that all joined the running synthesis.
+        scraped = requests.get(instance.base + "/metrics", timeout=30).text
+        figures = {line.split()[0]: float(line.split()[1]) for line in scraped.splitlines()
+                   if line.startswith("speechrouter_cache_")}
+        assert (figures["speechrouter_cache_misses"], figures["speechrouter_cache_hits"],
+                figures["speechrouter_cache_coalesced"], figures["speechrouter_cache_entries"]) == (1, 19, 19, 1)
+        assert figures["speechrouter_cache_bytes"] == len(mp3)
     finally:
         release.set()
         instance.stop()
