@@ -196,6 +196,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// Where Piper's parts are (`scripts/install-piper`'s `.piper/` elsewhere); before
     /// `SPEECHROUTER_PIPER_DIR` and the default places.
     public var piperDirectory: String?
+    /// The folder of Piper voices `local/piper` serves besides its packaged one (default
+    /// `<data dir>/voices`); `serve --voices-dir` comes before it.
+    public var voicesDirectory: String?
 
     public init(
         models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
@@ -219,6 +222,10 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
         connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
+        voicesDirectory = try container.decodeIfPresent(String.self, forKey: .voicesDirectory)
+        if voicesDirectory?.isEmpty == true {
+            throw ConfigurationError("voices_directory must name a folder, not be empty")
+        }
         admission = try container.decodeIfPresent(AdmissionSetting.self, forKey: .admission)
         metrics = try container.decodeIfPresent(MetricsSetting.self, forKey: .metrics)
         cors = try container.decodeIfPresent(CORSSetting.self, forKey: .cors)
@@ -231,6 +238,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case upstreamTimeouts = "upstream_timeouts"
         case connections
         case piperDirectory = "piper_directory"
+        case voicesDirectory = "voices_directory"
         case admission, metrics, cors
         case logFormat = "log_format"
     }
