@@ -196,6 +196,7 @@ let package = Package(
                 "AudioPipeline",
                 "SpeechCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

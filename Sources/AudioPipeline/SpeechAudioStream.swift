@@ -21,7 +21,8 @@ public struct SpeechAudioStream: AsyncSequence {
         engine: any SpeechEngine, text: String, voice: String, speed: Double, format: AudioFormat,
         progress: SpeechProgress? = nil
     ) {
-        self.engine = engine
+        // Every piece from the voices as they are now, so a reload does not change a stream in flight.
+        self.engine = engine.snapshot()
         self.text = text
         self.voice = voice
         self.speed = speed

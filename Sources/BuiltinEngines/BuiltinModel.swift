@@ -5,11 +5,11 @@ extension SpeechModel {
     /// speed supported, and OpenAI's voice names accepted after the engine's own `voices`.
     static func builtin(
         id: String, name: String, description: String, voices: [String], defaultVoice: String,
-        voiceVariants: [String] = []
+        voiceVariants: [String] = [], roster: VoiceRoster? = nil
     ) -> SpeechModel {
         SpeechModel(
             id: id, name: name, description: description, created: 1_767_225_600, contextLength: 100_000,
             pricePerCharacter: "0", voices: voices + openAIVoiceNames, defaultVoice: defaultVoice, supportsSpeed: true,
-            voiceVariants: voiceVariants)
+            voiceVariants: voiceVariants, roster: roster)
     }
 }

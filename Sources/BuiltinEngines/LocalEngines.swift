@@ -11,6 +11,8 @@ public struct LocalEngines: Service {
     public let engines: [any SpeechEngine]
     /// The threads Flite, Piper and hibari synthesize on, earliest deadline first.
     public let scheduler: SynthesisScheduler
+    /// `local/piper`, when it is served, for reloading its voices.
+    public let piper: PiperEngine?
 
     /// Starts every built-in engine. Flite, Piper and hibari share one `SynthesisScheduler` with
     /// a thread per core, so every request's pieces compete by deadline, whatever the engine;
@@ -18,9 +20,9 @@ public struct LocalEngines: Service {
     /// process-global, so one engine serves every caller in the process). Piper and hibari join
     /// when their parts are installed (found by `locate()` by default) and load; both phonemize
     /// with the same eSpeak NG engine. An engine that is missing or does not load gets one
-    /// warning on `logger` saying why.
+    /// warning on `logger` saying why. Piper also serves the voices in `voices`.
     public static func start(
-        piper: PiperInstallation? = .locate(), hibari: HibariInstallation? = .locate(),
+        piper: PiperInstallation? = .locate(), voices: PiperVoiceFolder? = nil, hibari: HibariInstallation? = .locate(),
         logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> LocalEngines {
         let scheduler = SynthesisScheduler(threads: System.coreCount)
@@ -32,16 +34,24 @@ public struct LocalEngines: Service {
             throw error
         }
         var engines: [any SpeechEngine] = [FliteEngine(scheduler: scheduler), espeak]
-        func add(_ model: String, installedIn place: String, _ start: () async throws -> any SpeechEngine) async {
+        @discardableResult
+        func add<Engine: SpeechEngine>(
+            _ model: String, installedIn place: String, _ start: () async throws -> Engine
+        ) async -> Engine? {
             do {
-                engines.append(try await start())
+                let engine = try await start()
+                engines.append(engine)
+                return engine
             } catch {
                 logger.warning("\(model) is not served: its installation\(place) did not load: \(error)")
+                return nil
             }
         }
+        var piperEngine: PiperEngine?
         if let piper {
-            await add("local/piper", installedIn: " in \(piper.directory)") {
-                try await PiperEngine.start(installation: piper, espeak: espeak, scheduler: scheduler)
+            piperEngine = await add("local/piper", installedIn: " in \(piper.directory)") {
+                try await PiperEngine.start(
+                    installation: piper, espeak: espeak, scheduler: scheduler, folder: voices, logger: logger)
             }
         } else {
             let hint = "scripts/install-piper makes .piper/; SPEECHROUTER_PIPER_DIR or piper_directory names another"
@@ -54,7 +64,7 @@ public struct LocalEngines: Service {
         } else {
             logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")
         }
-        return LocalEngines(engines: engines, scheduler: scheduler)
+        return LocalEngines(engines: engines, scheduler: scheduler, piper: piperEngine)
     }
 
     public func run() async throws {

@@ -1,12 +1,17 @@
 import Foundation
+public import Logging
 public import SpeechCore
+import Synchronization
 
-/// `local/piper`: a Piper neural voice (VITS, en_US joe), run offline by sherpa-onnx.
+/// `local/piper`: Piper neural voices (VITS), run offline by sherpa-onnx: the packaged voice
+/// (en_US joe, the default) and every voice in the voices folder (`PiperVoiceFolder`), loaded at
+/// start and again at each `reload()`.
 ///
 /// sherpa-onnx no longer phonemizes, so the text goes through eSpeak NG first (`PiperPhonemizer`,
-/// on eSpeak NG's own thread), then the phonemes through the model on the shared `SynthesisScheduler`. One
-/// model is loaded and shared by all threads (see `SherpaTts` for why that is safe); each
-/// synthesis runs ONNX Runtime on one thread, and pieces run side by side, one per core.
+/// in each voice's own eSpeak NG voice, on eSpeak NG's own thread), then the phonemes through the
+/// model on the shared `SynthesisScheduler`. Each voice's model is loaded once and shared by all
+/// threads (see `SherpaTts` for why that is safe); each synthesis runs ONNX Runtime on one
+/// thread, and pieces run side by side, one per core.
 ///
 /// Measured for one 12-word sentence (4 s of speech) on the 2-core machine, under other load:
 /// one ONNX thread 0.79-0.91 s, two threads 1.25-1.74 s; two sentences at once took 2.1-2.6 s
@@ -15,42 +20,106 @@ public import SpeechCore
 /// speech per second and lets two requests progress side by side, so `num_threads` is 1 and
 /// `parallelism` the core count.
 public final class PiperEngine: ScheduledEngine {
-    public let model = SpeechModel.builtin(
-        id: "local/piper", name: "Local: Piper (joe)",
-        description: "Piper, built in and offline: a natural neural English voice (en_US joe, "
-            + "VITS via sherpa-onnx). Every voice name speaks with the one voice, joe.",
-        voices: [PiperEngine.nativeVoice], defaultVoice: PiperEngine.nativeVoice)
+    public let model: SpeechModel
     public let parallelism: Int
-    private let tts: SherpaTts
-    private let phonemizer: PiperPhonemizer
+    /// The voices folder, if any.
+    public let folder: PiperVoiceFolder?
+    private let installed: Mutex<PiperVoiceSet>
+    private let roster: VoiceRoster
+    private let sherpa: SherpaOnnxLibrary
+    private let espeak: EspeakEngine
     private let scheduler: SynthesisScheduler
 
     static let nativeVoice = "joe"
 
-    /// Loads sherpa-onnx and the voice from `installation` (preparing sherpa-onnx's copy of the
-    /// voice once) on `scheduler`, and speaks one word so the
-    /// first request does not pay ONNX Runtime's first-run cost. Throws when any part is
-    /// missing or does not load.
+    /// Loads sherpa-onnx and the packaged voice from `installation` (preparing sherpa-onnx's copy
+    /// of the voice once) on `scheduler`, speaks one word so the first request does not pay ONNX
+    /// Runtime's first-run cost, then loads the voices in `folder`. Throws when any part of the
+    /// installation is missing or does not load; a folder voice that does not load is skipped
+    /// with a warning on `logger`.
     public static func start(
-        installation: PiperInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler
+        installation: PiperInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler,
+        folder: PiperVoiceFolder? = nil, logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> PiperEngine {
-        try await start(on: scheduler, warmUpVoice: nativeVoice) {
-            let voice = try PiperVoice(modelPath: installation.modelPath)
+        let engine = try await start(on: scheduler, warmUpVoice: nativeVoice) {
             let sherpa = try SherpaOnnxLibrary(path: installation.libraryPath)
-            let (model, tokens) = try voice.prepareForSherpa(in: installation.preparedDirectory)
-            return (voice, try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1))
+            let voice = try PiperVoice(modelPath: installation.modelPath)
+            let packaged = try LoadedPiperVoice(
+                voice, sherpa: sherpa, preparedDirectory: installation.preparedDirectory, espeak: espeak)
+            return (sherpa, packaged)
         } then: { loaded in
-            let (voice, tts) = loaded
-            return PiperEngine(
-                tts: tts, phonemizer: PiperPhonemizer(espeak: espeak, voice: voice), scheduler: scheduler)
+            PiperEngine(sherpa: loaded.0, packaged: loaded.1, espeak: espeak, scheduler: scheduler, folder: folder)
         }
+        await engine.reload(logger: logger)
+        return engine
     }
 
-    private init(tts: SherpaTts, phonemizer: PiperPhonemizer, scheduler: SynthesisScheduler) {
-        self.tts = tts
-        self.phonemizer = phonemizer
+    private init(
+        sherpa: SherpaOnnxLibrary, packaged: LoadedPiperVoice, espeak: EspeakEngine, scheduler: SynthesisScheduler,
+        folder: PiperVoiceFolder?
+    ) {
+        let voices = PiperVoiceSet(packaged: packaged, folder: [])
+        roster = VoiceRoster(voices.roster)
+        model = SpeechModel.builtin(
+            id: "local/piper", name: "Local: Piper",
+            description: "Piper, built in and offline: natural neural voices (VITS via sherpa-onnx): en_US joe, "
+                + "and every Piper voice in the voices folder. OpenAI's voice names speak with the installed "
+                + "voices in joe's language.",
+            voices: [], defaultVoice: Self.nativeVoice, roster: roster)
+        installed = Mutex(voices)
+        self.sherpa = sherpa
+        self.espeak = espeak
         self.scheduler = scheduler
+        self.folder = folder
         self.parallelism = scheduler.threadCount
+    }
+
+    /// Reads the voices folder again and serves what it holds now: voices whose files did not
+    /// change keep their loaded model, new or changed ones are loaded, removed ones go. Each
+    /// file that is skipped gets one warning on `logger` naming it and saying why. Streams
+    /// already running keep the voices they started with (see `snapshot()`). Call it from one
+    /// task at a time.
+    public func reload(logger: Logger) async {
+        guard let folder else { return }
+        let scan = (try? await scheduler.run { folder.scan() }) ?? PiperVoiceFolder.Scan(voices: [], skipped: [])
+        let current = installed.withLock { $0 }
+        var loaded: [(name: String, voice: LoadedPiperVoice)] = []
+        var skipped = scan.skipped
+        for (name, voice) in scan.voices {
+            if name == Self.nativeVoice {
+                skipped.append(.init(file: voice.modelPath, reason: "the packaged voice is named \(name)"))
+                continue
+            }
+            let stamp = FileStamp.of(voice)
+            if let kept = current.folder.first(where: { $0.name == name && $0.voice.stamp == stamp }) {
+                loaded.append(kept)
+                continue
+            }
+            do {
+                let fresh = try await scheduler.run { [sherpa, espeak] in
+                    try LoadedPiperVoice(
+                        voice, sherpa: sherpa, preparedDirectory: folder.preparedDirectory, espeak: espeak)
+                }
+                try await fresh.warmUp(on: scheduler)
+                loaded.append((name, fresh))
+            } catch {
+                skipped.append(.init(file: voice.modelPath, reason: PiperVoiceFolder.reason(error)))
+            }
+        }
+        for file in skipped {
+            logger.warning("Piper voice skipped: \(file.file): \(file.reason)")
+        }
+        let voices = PiperVoiceSet(packaged: current.packaged, folder: loaded)
+        installed.withLock { $0 = voices }
+        roster.replace(with: voices.roster)
+        logger.info(
+            "Piper voices", metadata: ["folder": "\(folder.directory)", "voices": "\(voices.roster.map(\.name))"])
+    }
+
+    /// The voices as they are now, for one request from its first piece to its last.
+    public func snapshot() -> any SpeechEngine {
+        PiperVoiceSnapshot(
+            model: model, parallelism: parallelism, voices: installed.withLock { $0 }, scheduler: scheduler)
     }
 
     /// Synthesis time follows the audio's length (about 0.15-0.2 s per second of speech on one
@@ -61,11 +130,77 @@ public final class PiperEngine: ScheduledEngine {
     public var firstPieceLength: Int { 40 }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+        try await snapshot().synthesize(text, voice: voice, speed: speed)
+    }
+}
+
+/// `local/piper` with the voices installed when a request started: a reload while it plays
+/// changes nothing for it.
+struct PiperVoiceSnapshot: SpeechEngine {
+    let model: SpeechModel
+    let parallelism: Int
+    let voices: PiperVoiceSet
+    let scheduler: SynthesisScheduler
+
+    var firstPieceLength: Int { 40 }
+
+    func synthesize(_ text: String, voice name: String, speed: Double) async throws -> PCMAudio {
+        guard let (voice, speaker) = voices.resolve(name) else {
+            throw SpeechError.unknownVoice(model: model.id, voice: name, available: voices.roster.map(\.name))
+        }
+        return try await voice.synthesize(text, speaker: speaker, speed: speed, on: scheduler)
+    }
+}
+
+/// One Piper voice loaded: its config, its sherpa-onnx model, its phonemizer, and the sizes and
+/// times of the files it was loaded from.
+final class LoadedPiperVoice: Sendable {
+    let voice: PiperVoice
+    let tts: SherpaTts
+    let phonemizer: PiperPhonemizer
+    let stamp: [FileStamp?]
+
+    /// Prepares sherpa-onnx's copy in `preparedDirectory` and loads it: seconds of blocking work.
+    init(_ voice: PiperVoice, sherpa: SherpaOnnxLibrary, preparedDirectory: String, espeak: EspeakEngine) throws {
+        stamp = FileStamp.of(voice)
+        let (model, tokens) = try voice.prepareForSherpa(in: preparedDirectory)
+        tts = try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1)
+        phonemizer = PiperPhonemizer(espeak: espeak, voice: voice)
+        self.voice = voice
+    }
+
+    func synthesize(_ text: String, speaker: Int, speed: Double, on scheduler: SynthesisScheduler) async throws
+        -> PCMAudio
+    {
         let sentences = try await phonemizer.sentences(in: text)
         guard !sentences.isEmpty else { return PCMAudio(samples: [], sampleRate: tts.sampleRate) }
         let samples = try await scheduler.run { [tts] in
-            try tts.generate(sentences: sentences, speed: Float(speed))
+            try tts.generate(sentences: sentences, speaker: speaker, speed: Float(speed))
         }
         return PCMAudio(samples: samples, sampleRate: tts.sampleRate)
+    }
+
+    /// Speaks one word, so a model that loads but does not run is found now, not by a request.
+    func warmUp(on scheduler: SynthesisScheduler) async throws {
+        _ = try await synthesize("Hi.", speaker: 0, speed: 1, on: scheduler)
+    }
+}
+
+/// A file's size and modification time: a file that kept both is taken as unchanged.
+struct FileStamp: Sendable, Equatable {
+    var size: Int
+    var modified: Date
+
+    init?(path: String) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date
+        else { return nil }
+        self.size = size
+        self.modified = modified
+    }
+
+    /// The stamps of a voice's model and config.
+    static func of(_ voice: PiperVoice) -> [FileStamp?] {
+        [FileStamp(path: voice.modelPath), FileStamp(path: voice.modelPath + ".json")]
     }
 }

@@ -10,6 +10,8 @@ public struct PiperVoice: Sendable {
     /// The eSpeak NG voice the model was trained on (`en-us`).
     public var espeakVoice: String
     public var languageName: String
+    /// Speaker name → speaker id, from `speaker_id_map`; empty for a single-speaker voice.
+    public var speakers: [String: Int]
     public var noiseScale: Float
     public var lengthScale: Float
     public var noiseW: Float
@@ -30,9 +32,31 @@ public struct PiperVoice: Sendable {
         } catch {
             throw SpeechError.engineFailure("Piper voice config \(configPath) is unreadable: \(error)")
         }
+        func invalid(_ reason: String) -> SpeechError {
+            .engineFailure("Piper voice config \(configPath) is invalid: \(reason)")
+        }
+        guard Self.sampleRates.contains(config.audio.sampleRate) else {
+            throw invalid("audio.sample_rate \(config.audio.sampleRate) is not between 8000 and 192000")
+        }
+        guard Self.speakerCounts.contains(config.numSpeakers) else {
+            throw invalid("num_speakers \(config.numSpeakers) is not between 1 and 10000")
+        }
+        let scales = [config.inference.noiseScale, config.inference.lengthScale, config.inference.noiseW]
+        guard scales.allSatisfy({ $0.isFinite && $0 >= 0 && $0 <= 100 }) else {
+            throw invalid("inference scales must be between 0 and 100")
+        }
+        // Decoded without the snake-case conversion, which would rename speakers ("en_f1").
+        let speakers = (try? JSONDecoder().decode(SpeakerMap.self, from: data).speakerIdMap) ?? [:]
+        if let (name, id) = speakers.first(where: { !(0..<config.numSpeakers).contains($0.value) }) {
+            throw invalid("speaker \(name)'s id \(id) is not below num_speakers \(config.numSpeakers)")
+        }
+        guard !config.espeak.voice.isEmpty, config.espeak.voice.count <= 40 else {
+            throw invalid("espeak.voice must name an eSpeak NG voice")
+        }
         self.modelPath = modelPath
         self.sampleRate = config.audio.sampleRate
         self.speakerCount = config.numSpeakers
+        self.speakers = config.numSpeakers > 1 ? speakers : [:]
         self.espeakVoice = config.espeak.voice
         self.languageName = config.language?.nameEnglish ?? config.espeak.voice
         self.noiseScale = config.inference.noiseScale
@@ -64,6 +88,27 @@ public struct PiperVoice: Sendable {
         var phonemeIdMap: [String: [Int]]
     }
 
+    private struct SpeakerMap: Decodable {
+        var speakerIdMap: [String: Int]?
+
+        enum CodingKeys: String, CodingKey {
+            case speakerIdMap = "speaker_id_map"
+        }
+    }
+
+    static let sampleRates = 8_000...192_000
+    static let speakerCounts = 1...10_000
+
+    /// The names this voice is served under when its file is `name.onnx`: `name` for one speaker,
+    /// `name:SPEAKER` for each speaker of a multi-speaker voice (`name:ID` when its config names
+    /// none), with the speaker ids.
+    public func names(as name: String) -> [(name: String, speaker: Int)] {
+        guard speakerCount > 1 else { return [(name, 0)] }
+        let named = speakers.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
+        guard !named.isEmpty else { return (0..<speakerCount).map { ("\(name):\($0)", $0) } }
+        return named.map { ("\(name):\($0.key)", $0.value) }
+    }
+
     /// sherpa-onnx's `tokens.txt`: one "phoneme id" line per phoneme.
     public var tokensFile: String {
         phonemeIDs.sorted { $0.value < $1.value }.map { "\(Character($0.key)) \($0.value)\n" }.joined()
@@ -78,7 +123,8 @@ public struct PiperVoice: Sendable {
     }
 
     /// Writes the model with sherpa-onnx's metadata added, and its tokens file, into
-    /// `directory`, unless an earlier call already did; returns their paths.
+    /// `directory`, unless an earlier call already did for this file (same size, and not
+    /// changed since); returns their paths.
     ///
     /// Piper's own models carry no ONNX metadata. An ONNX file is one protobuf `ModelProto`, and
     /// protobuf merges repeated fields that appear later in the bytes, so appending
@@ -89,9 +135,13 @@ public struct PiperVoice: Sendable {
         let tokens = directory + "/\(name).tokens.txt"
         let metadata = ONNXMetadata.encode(sherpaMetadata)
         let manager = FileManager.default
-        let originalSize = try manager.attributesOfItem(atPath: modelPath)[.size] as? Int ?? 0
-        let preparedSize = (try? manager.attributesOfItem(atPath: model)[.size] as? Int) ?? nil
-        if preparedSize != originalSize + metadata.count {
+        let original = try manager.attributesOfItem(atPath: modelPath)
+        let prepared = try? manager.attributesOfItem(atPath: model)
+        let originalSize = original[.size] as? Int ?? 0
+        // A copy older than the model is of an earlier file of the same name (a replaced voice).
+        let isOlder = ((prepared?[.modificationDate] as? Date) ?? .distantPast)
+            < ((original[.modificationDate] as? Date) ?? .distantFuture)
+        if prepared?[.size] as? Int != originalSize + metadata.count || isOlder {
             try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
             guard var bytes = manager.contents(atPath: modelPath) else {
                 throw SpeechError.engineFailure("Piper model \(modelPath) is unreadable")

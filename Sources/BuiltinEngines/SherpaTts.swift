@@ -54,13 +54,15 @@ final class SherpaTts: @unchecked Sendable {
         sherpa.destroyOfflineTts(handle)
     }
 
-    /// Speaks sentences of phonemes (none empty), one after the other. `speed` > 1 is faster:
+    /// Speaks sentences of phonemes (none empty), one after the other, in the voice of
+    /// `speaker` (0 for a single-speaker model; below the model's speaker count). `speed` > 1 is faster:
     /// sherpa-onnx runs the model with a length scale of 1 / speed. Blocks while synthesizing.
-    func generate(sentences: [[Unicode.Scalar]], speed: Float) throws -> [Int16] {
+    func generate(sentences: [[Unicode.Scalar]], speaker: Int, speed: Float) throws -> [Int16] {
         var codepoints = sentences.flatMap { $0.map { Int32(bitPattern: $0.value) } }
         var lengths = sentences.map { Int32($0.count) }
         var config = SherpaOnnxGenerationConfig()
         config.speed = speed
+        config.sid = Int32(clamping: speaker)
         config.silence_scale = 1
         let audio = codepoints.withUnsafeMutableBufferPointer { codepoints in
             lengths.withUnsafeMutableBufferPointer { lengths in

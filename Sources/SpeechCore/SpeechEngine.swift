@@ -30,10 +30,16 @@ public protocol SpeechEngine: Sendable {
     /// Synthesizes one piece (a sentence or clause). Runs off the caller's executor: engines do
     /// their blocking C work on threads of their own.
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio
+    /// The engine one request speaks with from its first piece to its last. Engines whose
+    /// voices can be reloaded return one bound to the voices installed now, so a reload does
+    /// not change a stream in flight; the others return themselves.
+    func snapshot() -> any SpeechEngine
 }
 
 extension SpeechEngine {
     public var firstPieceLength: Int { 160 }
+
+    public func snapshot() -> any SpeechEngine { self }
 }
 
 extension Int16 {

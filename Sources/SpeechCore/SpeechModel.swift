@@ -8,7 +8,22 @@ public struct SpeechModel: Sendable, Equatable {
     public var contextLength: Int
     /// USD per input character, as a decimal string (`"0"` for free).
     public var pricePerCharacter: String
-    public var voices: [String]
+    /// The voices a request may name: the roster's, then OpenAI's names, when the model has a
+    /// roster; else the fixed list. Setting it replaces the roster with the fixed list.
+    public var voices: [String] {
+        get {
+            guard let roster else { return fixedVoices }
+            let installed = roster.voices.map(\.name)
+            return installed + openAIVoiceNames.filter { !installed.contains($0) }
+        }
+        set {
+            fixedVoices = newValue
+            roster = nil
+        }
+    }
+    private var fixedVoices: [String]
+    /// The engine's installed voices, read anew each time, for engines that reload them.
+    public private(set) var roster: VoiceRoster?
     public var defaultVoice: String
     public var supportsSpeed: Bool
     /// Variants a voice may carry after a `+` (eSpeak NG's `en-us+f3`); empty where none exist.
@@ -16,7 +31,8 @@ public struct SpeechModel: Sendable, Equatable {
 
     public init(
         id: String, name: String, description: String, created: Int, contextLength: Int,
-        pricePerCharacter: String, voices: [String], defaultVoice: String, supportsSpeed: Bool, voiceVariants: [String] = []
+        pricePerCharacter: String, voices: [String], defaultVoice: String, supportsSpeed: Bool, voiceVariants: [String] = [],
+        roster: VoiceRoster? = nil
     ) {
         self.id = id
         self.name = name
@@ -24,10 +40,19 @@ public struct SpeechModel: Sendable, Equatable {
         self.created = created
         self.contextLength = contextLength
         self.pricePerCharacter = pricePerCharacter
-        self.voices = voices
+        self.fixedVoices = voices
+        self.roster = roster
         self.defaultVoice = defaultVoice
         self.supportsSpeed = supportsSpeed
         self.voiceVariants = voiceVariants
+    }
+
+    public static func == (left: SpeechModel, right: SpeechModel) -> Bool {
+        left.id == right.id && left.name == right.name && left.description == right.description
+            && left.created == right.created && left.contextLength == right.contextLength
+            && left.pricePerCharacter == right.pricePerCharacter && left.fixedVoices == right.fixedVoices
+            && left.roster === right.roster && left.defaultVoice == right.defaultVoice
+            && left.supportsSpeed == right.supportsSpeed && left.voiceVariants == right.voiceVariants
     }
 
     public func accepts(voice: String) -> Bool {

@@ -198,6 +198,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public var piperDirectory: String?
     /// The speech cache (`SpeechCacheSettings`).
     public var cache: SpeechCacheSettings?
+    /// The folder of Piper voices `local/piper` serves besides its packaged one (default
+    /// `<data dir>/voices`); `serve --voices-dir` comes before it.
+    public var voicesDirectory: String?
 
     public init(
         models: [String: ModelOverride] = [:], rateLimit: RateLimitSetting? = nil, upstreamTimeouts: Timeouts? = nil,
@@ -221,6 +224,10 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
         connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
+        voicesDirectory = try container.decodeIfPresent(String.self, forKey: .voicesDirectory)
+        if voicesDirectory?.isEmpty == true {
+            throw ConfigurationError("voices_directory must name a folder, not be empty")
+        }
         admission = try container.decodeIfPresent(AdmissionSetting.self, forKey: .admission)
         metrics = try container.decodeIfPresent(MetricsSetting.self, forKey: .metrics)
         cors = try container.decodeIfPresent(CORSSetting.self, forKey: .cors)
@@ -234,6 +241,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case upstreamTimeouts = "upstream_timeouts"
         case connections
         case piperDirectory = "piper_directory"
+        case voicesDirectory = "voices_directory"
         case admission, metrics, cors
         case logFormat = "log_format"
         case cache

@@ -9,6 +9,10 @@ struct MeasuredEngine: SpeechEngine {
     var parallelism: Int { engine.parallelism }
     var firstPieceLength: Int { engine.firstPieceLength }
 
+    func snapshot() -> any SpeechEngine {
+        MeasuredEngine(engine: engine.snapshot(), admission: admission)
+    }
+
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let id = engine.model.id
         let inFlight = admission.pieceStarts(model: id)

@@ -70,9 +70,15 @@ struct OpenRouterModel: Encodable, Sendable {
         case supportedVoices = "supported_voices"
     }
 
-    /// Aliases are not models of their own: their target's description names them.
+    /// Aliases are not models of their own: their target's description names them. A model
+    /// with installed voices names each with its language there too (the shape has no field
+    /// for a voice's language).
     init(_ model: SpeechModel, aliases: [String]) {
         var description = model.description
+        if let roster = model.roster {
+            let voices = roster.voices.map { "\($0.name) (\($0.language))" }
+            description += " Installed voices (eSpeak NG language): \(voices.joined(separator: ", "))."
+        }
         if !aliases.isEmpty {
             description += " Also answers to \(aliases.joined(separator: ", "))."
         }

@@ -24,11 +24,7 @@ struct ModelTable {
                     voices(row.voices),
                 ]
             }
-        let widths = (0..<header.count - 1).map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            zip(line.dropLast(), widths).map { $0.padding(toLength: $1 + 2, withPad: " ", startingAt: 0) }.joined()
-                + line[line.count - 1]
-        }.joined(separator: "\n")
+        return TextColumns.render(lines)
     }
 
     /// "0" is free; otherwise the per-character price times a million, exactly.

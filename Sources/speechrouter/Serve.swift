@@ -36,6 +36,7 @@ struct Serve: AsyncParsableCommand {
         help: "An origin whose browser pages may call the API, such as https://app.example.com (repeatable; added to the configuration file's cors.allowed_origins; * allows any).")
     var corsOrigins: [String] = []
     @OptionGroup var data: DataDirectory
+    @OptionGroup var voices: VoicesFolderOption
 
     /// The `/metrics` bearer token, from the environment rather than a flag, so it stays out of `ps`.
     static let metricsTokenVariable = "SPEECHROUTER_METRICS_TOKEN"
@@ -97,7 +98,8 @@ struct Serve: AsyncParsableCommand {
             ?? "\(ProcessInfo.processInfo.hostName):\(port)"
         let store = try await data.storeService(instance: instance)
         let engines = try await LocalEngines.start(
-            piper: .locate(configured: configuration.piperDirectory), logger: logger)
+            piper: .locate(configured: configuration.piperDirectory),
+            voices: voices.folder(configured: configuration.voicesDirectory, data: data), logger: logger)
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
@@ -121,12 +123,14 @@ struct Serve: AsyncParsableCommand {
         }
         // Started together; at SIGTERM or SIGINT shut down in reverse order: the server first
         // (streams in flight get the grace period), then what those streams still need.
+        // SIGHUP reloads the voices folder (see VoiceReload).
+        let reload: [any Service] = engines.piper.map { [VoiceReload(piper: $0, logger: logger)] } ?? []
+        let services: [any Service] =
+            [store, engines, client, gateway.ledger, janitor] + reload
+            + [GatewayServer(application: application, grace: .milliseconds(Int(shutdownGrace * 1000)))]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    store, engines, client, gateway.ledger, janitor,
-                    GatewayServer(application: application, grace: .milliseconds(Int(shutdownGrace * 1000))),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -5,5 +5,5 @@ struct SpeechRouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "speechrouter",
         abstract: "An OpenRouter-compatible text-to-speech gateway.",
-        subcommands: [Serve.self, Say.self, ListModels.self, Keys.self, Credits.self, CacheCommand.self])
+        subcommands: [Serve.self, Say.self, ListModels.self, Voices.self, Keys.self, Credits.self, CacheCommand.self])
 }

@@ -158,6 +158,15 @@ let builtinModelIDs =
         #expect(try JSONDecoder().decode(GatewayConfiguration.self, from: Data("{}".utf8)).piperDirectory == nil)
     }
 
+    @Test func configurationNamesTheVoicesFolderAndRefusesAnEmptyOne() throws {
+        let configuration = try GatewayConfiguration.parse(Data(#"{"voices_directory": "/srv/voices"}"#.utf8))
+        #expect(configuration.voicesDirectory == "/srv/voices")
+        #expect(try GatewayConfiguration.parse(Data("{}".utf8)).voicesDirectory == nil)
+        #expect(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse(Data(#"{"voices_directory": ""}"#.utf8))
+        }
+    }
+
     @Test func modelsAreListedForSpeechAndAllOnly() async throws {
         struct List: Decodable {
             struct Model: Decodable {
