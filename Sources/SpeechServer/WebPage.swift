@@ -18,9 +18,10 @@ enum WebPage {
         Asset(path: "/web/style.css", contentType: "text/css; charset=utf-8", bytes: PackageResources.style_css),
     ]
 
-    /// The page loads nothing from elsewhere and runs no inline script; audio plays from blob URLs.
+    /// The page loads nothing from elsewhere and runs no inline script; audio plays from (and the
+    /// download can be read back from) blob URLs.
     static let contentSecurityPolicy =
-        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'self'; connect-src 'self' blob:; media-src 'self' blob:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
     static func addRoutes(to router: Router<SpeechContext>) {
         for asset in assets {

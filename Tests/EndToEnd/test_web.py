@@ -21,7 +21,7 @@ from support import pcm_seconds, probe_bytes
 from test_upstream_and_accounts import PRICED, Instance, create_key
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as until  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -62,7 +62,8 @@ def open_page(driver, base: str, key: str | None) -> WebDriverWait:
     driver.get(base + "/")
     driver.execute_script("localStorage.clear()")
     driver.get(base + "/")
-    wait = WebDriverWait(driver, 60)
+    # The dashboard redraws its tables after each change: an element found may be replaced at once.
+    wait = WebDriverWait(driver, 60, ignored_exceptions=[StaleElementReferenceException])
     wait.until(lambda d: len(Select(d.find_element(By.ID, "model")).options) > 0)
     if key is not None:
         field = driver.find_element(By.ID, "key")
@@ -90,7 +91,8 @@ def download_bytes(driver) -> bytes:
             let text = "";
             for (const byte of new Uint8Array(buffer)) text += String.fromCharCode(byte);
             done(btoa(text));
-        });""")
+        }, (error) => done("error: " + error));""")
+    assert not encoded.startswith("error:"), encoded
     return base64.b64decode(encoded)
 
 
@@ -322,7 +324,12 @@ def test_the_dashboard_with_an_ordinary_key_shows_the_api_s_403_message(gateway,
 @pytest.mark.skipif(not os.environ.get("SPEECHROUTER_SCREENSHOTS"), reason="set SPEECHROUTER_SCREENSHOTS=<dir>")
 def test_screenshots(gateway, browser):
     """The README's screenshots: playground after speaking, dashboard, at desktop and phone width."""
-    instance, management, _ = gateway
+    instance, management, user = gateway
+    for key, model, text in [(user, "local/flite", TEXT), (management, "local/espeak-ng", "A second model."),
+                             (user, "local/flite", "And a third request.")]:
+        response = requests.post(instance.base + "/api/v1/audio/speech", headers={"Authorization": f"Bearer {key}"},
+                                 json={"model": model, "input": text, "response_format": "mp3"}, timeout=60)
+        assert response.status_code == 200, response.text
     directory = Path(os.environ["SPEECHROUTER_SCREENSHOTS"])
     directory.mkdir(parents=True, exist_ok=True)
     for name, (width, height) in {"desktop": DESKTOP, "phone": PHONE}.items():
