@@ -134,8 +134,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // The OpenAPI document served at /openapi.json, compiled into the binary. The file is
-            // docs/openapi.json; Resources/openapi.json is a symbolic link to it.
-            resources: [.embedInCode("Resources/openapi.json")],
+            // docs/openapi.json; Resources/openapi.json is a symbolic link to it. The page served
+            // at / is Resources/web, compiled in the same way.
+            resources: [
+                .embedInCode("Resources/openapi.json"),
+                .embedInCode("Resources/web/index.html"),
+                .embedInCode("Resources/web/app.js"),
+                .embedInCode("Resources/web/style.css"),
+            ],
             swiftSettings: strict),
         // The client library speaks HTTP and shares only the JSONValue module with the server.
         .target(

@@ -304,6 +304,17 @@ public final class AccountStore: Service, Sendable {
         guard let row = try await database.query("SELECT * FROM generations WHERE id = $1", [.text(id)]).first else {
             return nil
         }
+        return try Self.generation(from: row)
+    }
+
+    /// The latest `limit` generations of every key, newest first.
+    public func recentGenerations(limit: Int) async throws -> [GenerationRecord] {
+        try await database.query(
+            "SELECT * FROM generations ORDER BY started_at DESC, id DESC LIMIT $1", [.integer(Int64(clamping: limit))]
+        ).map(Self.generation(from:))
+    }
+
+    private static func generation(from row: SQLRow) throws -> GenerationRecord {
         var record = GenerationRecord(
             id: try row.string("id"), keyHash: try row.string("key_hash"), model: try row.string("model"),
             provider: try row.string("provider"), voice: try row.string("voice"), format: try row.string("format"),

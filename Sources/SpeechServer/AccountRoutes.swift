@@ -35,6 +35,24 @@ struct AccountRoutes: Sendable {
         return DataEnvelope(data: GenerationInfo(record))
     }
 
+    /// The most generations `GET /generations` lists at once, and how many without `limit`.
+    static let generationsLimit = 1...200
+    static let defaultGenerationsLimit = 50
+
+    func recentGenerations(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<[RecentGeneration]> {
+        try context.requireManagementKey()
+        var limit = Self.defaultGenerationsLimit
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), Self.generationsLimit.contains(value) else {
+                throw SpeechError.invalidField(
+                    name: "limit",
+                    reason: "must be an integer from \(Self.generationsLimit.lowerBound) to \(Self.generationsLimit.upperBound)")
+            }
+            limit = value
+        }
+        return DataEnvelope(data: try await store.recentGenerations(limit: limit).map(RecentGeneration.init))
+    }
+
     // MARK: Management keys API
 
     func listKeys(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<[KeyInfo]> {

@@ -114,6 +114,7 @@ public struct Gateway: Sendable {
 
         router.get("/health") { _, _ in HealthStatus(status: "ok") }
         router.get("/openapi.json") { _, _ in OpenAPIDocument.response() }
+        WebPage.addRoutes(to: router)
         if configuration.metrics?.enabled ?? true {
             let route = MetricsRoute(
                 metrics: metrics, token: configuration.metrics?.bearerToken, ledger: ledger, admission: admission,
@@ -136,6 +137,7 @@ public struct Gateway: Sendable {
         api.get("key", use: accounts.currentKey)
         api.get("credits", use: accounts.credits)
         api.get("generation", use: accounts.generation)
+        api.get("generations", use: accounts.recentGenerations)
         api.get("keys", use: accounts.listKeys)
         api.post("keys", use: accounts.createKey)
         api.get("keys/:hash", use: accounts.showKey)

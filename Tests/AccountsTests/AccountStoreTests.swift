@@ -222,6 +222,29 @@ import Testing
         #expect(local.provider == "local" && local.upstreamModel == nil)
         try await store.close()
     }
+
+    /// The dashboard's list: every key's generations, newest first, at most `limit`, each as
+    /// `generation(id:)` reads it.
+    @Test(arguments: Backend.available)
+    func recentGenerationsListEveryKeyNewestFirst(backend: Backend) async throws {
+        let store = try await backend.open(try await backend.makeLocation())
+        let (first, _) = try await store.createKey(KeySettings(name: "first"))
+        let (second, _) = try await store.createKey(KeySettings(name: "second"))
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        for index in 0..<5 {
+            var generation = record("gen-\(index)", key: index.isMultiple(of: 2) ? first : second, characters: 10 + index, price: 7)
+            generation.startedAt = start.addingTimeInterval(Double(index))
+            try await store.begin(generation, now: generation.startedAt)
+        }
+        try await store.finish(id: "gen-3", status: .completed, spokenCharacters: 13, firstByteAt: start.addingTimeInterval(3.25))
+        let recent = try await store.recentGenerations(limit: 3)
+        #expect(recent.map(\.id) == ["gen-4", "gen-3", "gen-2"])
+        #expect(recent.map(\.keyHash) == [first.hash, second.hash, first.hash])
+        #expect(recent[1] == (try await store.generation(id: "gen-3")))
+        #expect(recent[1].status == .completed && recent[0].status == .running)
+        #expect(try await store.recentGenerations(limit: 50).map(\.id) == (0..<5).reversed().map { "gen-\($0)" })
+        try await store.close()
+    }
 }
 
 struct Failure: Error, CustomStringConvertible {
