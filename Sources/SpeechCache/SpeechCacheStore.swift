@@ -151,6 +151,12 @@ public final class SpeechCacheStore: Sendable {
             guard state.fills[fill.key.hex] === fill else { return }
             state.fills[fill.key.hex] = nil
             let metadata = Metadata(source: fill.source, expiresAt: fill.expiresAt.timeIntervalSince1970, size: size)
+            // Room first: the directory never holds more than the limit, not even for a moment.
+            guard size <= limitBytes else {
+                try? FileManager.default.removeItem(at: fill.temporaryURL)
+                return
+            }
+            evict(&state, toFit: size - (state.entries[fill.key.hex]?.size ?? 0), keeping: fill.key.hex)
             do {
                 let json = directory.appendingPathComponent("\(fill.key.hex).json")
                 try JSONEncoder().encode(metadata).write(to: json, options: .atomic)
@@ -168,7 +174,6 @@ public final class SpeechCacheStore: Sendable {
                 size: size, expiresAt: fill.expiresAt, source: fill.source, lastUse: state.tick())
             state.statistics.entries = state.entries.count
             state.statistics.bytes += size
-            evict(&state)
         }
     }
 
@@ -189,10 +194,12 @@ public final class SpeechCacheStore: Sendable {
         state.statistics.entries = state.entries.count
     }
 
-    /// Removes least recently used entries until the stored bytes fit the limit.
-    private func evict(_ state: inout State) {
-        while state.statistics.bytes > limitBytes,
-            let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+    /// Removes least recently used entries (other than `keeping`) until the stored bytes and
+    /// `extra` more fit the limit.
+    private func evict(_ state: inout State, toFit extra: Int = 0, keeping: String? = nil) {
+        while state.statistics.bytes + extra > limitBytes,
+            let oldest = state.entries.filter({ $0.key != keeping })
+                .min(by: { $0.value.lastUse < $1.value.lastUse })?.key
         {
             remove(oldest, from: &state)
             state.statistics.evictions += 1
