@@ -5,17 +5,45 @@ import NIOHTTPTypes
 struct ClientConnection: Sendable {
     let channel: any Channel
 
-    /// Whether the response's last bytes reached the socket. A body writer's `write` and
-    /// `finish` return when their bytes are queued for the connection's event loop, not when
-    /// they are written: a client that has reset fails those writes only later, and a stream
-    /// whose tail it never took must not be recorded as completed. This waits for the write of
-    /// the response's end (see `ResponseEndWatcher`) and tells how it went; a connection
-    /// without the watcher (one a test framework makes in memory) counts as kept.
-    func kept() async -> Bool {
+    /// Starts finding the connection's `ResponseEndWatcher` now, while the request is being
+    /// served and the connection surely open (NIO drops a closed channel's handlers), and notes
+    /// how many response ends it has seen so far.
+    func watchEnd() -> ResponseEnd {
         let channel = self.channel
-        let written = channel.eventLoop.flatSubmit {
-            let watcher = try? channel.pipeline.syncOperations.handler(type: ResponseEndWatcher.self)
-            return watcher?.lastEnd ?? channel.eventLoop.makeSucceededVoidFuture()
+        let found = channel.eventLoop.submit { () -> ResponseEnd.Found? in
+            guard let watcher = try? channel.pipeline.syncOperations.handler(type: ResponseEndWatcher.self) else {
+                return nil
+            }
+            return ResponseEnd.Found(watcher: NIOLoopBound(watcher, eventLoop: channel.eventLoop), endsBefore: watcher.ends)
+        }
+        return ResponseEnd(found: found)
+    }
+}
+
+/// Whether one response's end reached the socket. A body writer's `write` and `finish` return
+/// when their bytes are queued for the connection's event loop, not when they are written: a
+/// client that has reset fails those writes only later, and a stream whose tail it never took
+/// must not be recorded as completed.
+struct ResponseEnd: Sendable {
+    struct Found: Sendable {
+        let watcher: NIOLoopBound<ResponseEndWatcher>
+        let endsBefore: Int
+    }
+
+    /// The watcher, nil on a connection without one (one a test framework makes in memory).
+    let found: EventLoopFuture<Found?>
+
+    /// After the body writer's `finish`: waits for the write of this response's end and tells
+    /// whether it reached the socket. False when the end never got to the connection (it closed
+    /// first) or its write failed; true on a connection without a watcher.
+    func kept() async -> Bool {
+        let written = found.flatMap { found -> EventLoopFuture<Void> in
+            guard let found else { return self.found.eventLoop.makeSucceededVoidFuture() }
+            let watcher = found.watcher.value
+            guard watcher.ends > found.endsBefore, let lastEnd = watcher.lastEnd else {
+                return self.found.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+            }
+            return lastEnd
         }
         do {
             try await written.get()
@@ -26,14 +54,15 @@ struct ClientConnection: Sendable {
     }
 }
 
-/// Remembers how the write of the latest response end went: it succeeds once the end's bytes
-/// are in the socket and fails when the connection closes before that (a reset, a stalled
-/// reader's timeout).
+/// Remembers how the write of the latest response end went (it succeeds once the end's bytes
+/// are in the socket and fails when the connection closes before that: a reset, a stalled
+/// reader's timeout) and how many ends have been written on the connection.
 final class ResponseEndWatcher: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
     private(set) var lastEnd: EventLoopFuture<Void>?
+    private(set) var ends = 0
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard case .end = unwrapOutboundIn(data) else {
@@ -42,6 +71,7 @@ final class ResponseEndWatcher: ChannelOutboundHandler, RemovableChannelHandler 
         }
         let written = promise ?? context.eventLoop.makePromise()
         lastEnd = written.futureResult
+        ends += 1
         context.write(data, promise: written)
     }
 }

@@ -69,7 +69,7 @@ struct SpeechCaching: Sendable {
     /// Limits apply as to any generation (402 before a byte); no engine slot is taken.
     static func respond(
         _ reader: CacheReader, source: String, plan: Plan, record: GenerationRecord, framing: StreamFormat,
-        format: AudioFormat, ledger: GenerationLedger, connection: ClientConnection, summary: RequestSummary
+        format: AudioFormat, ledger: GenerationLedger, end: ResponseEnd, summary: RequestSummary
     ) async throws -> Response {
         var record = record
         record.provider = "cache"
@@ -117,7 +117,7 @@ struct SpeechCaching: Sendable {
                 await lease.end(.cancelled)
                 throw error
             }
-            await lease.end(await connection.kept() ? .completed : .cancelled)
+            await lease.end(await end.kept() ? .completed : .cancelled)
         })
     }
 }

@@ -22,6 +22,8 @@ struct SpeechRoutes: Sendable {
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
         guard let key = context.key else { throw SpeechError.missingKey }
+        // Found now, while the connection is surely open; asked once the response has ended.
+        let end = context.connection.watchEnd()
         if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maxBodyBytes {
             throw SpeechError.bodyTooLarge(limit: Self.maxBodyBytes)
         }
@@ -44,7 +46,7 @@ struct SpeechRoutes: Sendable {
             case .hit(let reader, let source), .follow(let reader, let source):
                 return try await SpeechCaching.respond(
                     reader, source: source, plan: plan, record: record, framing: speech.request.streamFormat,
-                    format: speech.request.responseFormat, ledger: ledger, connection: context.connection,
+                    format: speech.request.responseFormat, ledger: ledger, end: end,
                     summary: context.summary)
             case .lead(let leading): fill = leading
             case .unavailable: break
@@ -91,7 +93,7 @@ struct SpeechRoutes: Sendable {
         lease.served(by: serving.value, model: serving.model)
         let stream = Delivery(
             meter: meter, framing: framing, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
-            connection: context.connection, logger: context.logger)
+            end: end, logger: context.logger)
         var headers: HTTPFields = [
             .contentType: framing.contentType(for: speech.request.responseFormat),
             .generationID: id.description,
@@ -160,7 +162,7 @@ private struct Delivery: Sendable {
     /// The characters covered by `first`: a stream cut short is charged for what was delivered.
     let spokenWithFirst: Int
     let rest: SpeechOutput
-    let connection: ClientConnection
+    let end: ResponseEnd
     let logger: Logger
 
     func send(to writer: inout any ResponseBodyWriter) async throws {
@@ -213,7 +215,7 @@ private struct Delivery: Sendable {
             await lease.end(.cancelled)
             throw error
         }
-        let completed = await connection.kept()
+        let completed = await end.kept()
         if completed { meter.fill?.commit() }
         await lease.end(completed ? .completed : .cancelled)
     }
