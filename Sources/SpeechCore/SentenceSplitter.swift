@@ -8,7 +8,10 @@ public struct SentenceSplitter: Sequence, Sendable {
     /// The first piece is cut shorter so the first audio comes sooner.
     public var firstMaxLength: Int
 
-    public init(_ text: String, maxLength: Int = 400, firstMaxLength: Int = 160) {
+    /// The most characters a piece holds unless a caller says otherwise.
+    public static let defaultMaxLength = 400
+
+    public init(_ text: String, maxLength: Int = defaultMaxLength, firstMaxLength: Int = 160) {
         self.text = text
         self.maxLength = Swift.max(maxLength, 16)
         self.firstMaxLength = Swift.max(Swift.min(firstMaxLength, maxLength), 16)
@@ -33,8 +36,14 @@ public struct SentenceSplitter: Sequence, Sendable {
         }
 
         public mutating func next() -> Substring? {
+            next(maxLength: produced == 0 ? firstMaxLength : maxLength)
+        }
+
+        /// The next piece, cut at `limit` characters (at least 16) whatever the splitter's own
+        /// limits: for a caller that sizes each piece as it goes.
+        public mutating func next(maxLength limit: Int) -> Substring? {
+            let limit = Swift.max(limit, 16)
             while position < text.endIndex {
-                let limit = produced == 0 ? firstMaxLength : maxLength
                 let end = pieceEnd(from: position, limit: limit)
                 let piece = text[position..<end]
                 position = end
