@@ -46,6 +46,8 @@ let package = Package(
         // opened at run time from wherever scripts/install-piper put it (PiperInstallation).
         .systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx"),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f"),
+        // glibc's malloc.h: returning freed memory to the system once a load ends.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
 
@@ -117,6 +119,7 @@ let package = Package(
             name: "SpeechServer",
             dependencies: [
                 "JSONValue",
+                "CMalloc",
                 "SpeechCache",
                 "SpeechCore",
                 "AudioPipeline",

@@ -55,7 +55,8 @@ public struct Gateway: Sendable {
     public var catalog: ModelCatalog { ModelCatalog(models: backends.map(\.0)) }
 
     /// Admission for this configuration: each built-in engine's capacity from its default
-    /// speed, its threads and the configured cap.
+    /// speed, its threads and the configured cap. When the last stream ends, the memory the
+    /// load freed goes back to the system.
     func makeAdmission() -> StreamAdmission {
         let measured = configuration.admission?.measured ?? true
         let capacities = engines.map { engine in
@@ -69,7 +70,7 @@ public struct Gateway: Sendable {
         }
         return StreamAdmission(
             engines: Dictionary(capacities) { first, _ in first },
-            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey)
+            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: Heap.returnFreeMemory)
     }
 
     /// The routes; `logger` gets the built-in engines' capacity figures once, and a line per request.
