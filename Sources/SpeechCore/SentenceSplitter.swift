@@ -1,12 +1,17 @@
 /// Cuts text into pieces that are spoken one at a time, so audio can stream while the rest is
 /// still being synthesized. Pieces end after sentence punctuation or a line break; a piece longer
-/// than `maxLength` is cut at the last comma or space before the limit, so one piece never holds
-/// more than a bounded amount of audio however the text is written.
+/// than its limit is cut at the last comma or space before it, so one piece never holds more than
+/// a bounded amount of audio however the text is written. The first piece's limit is
+/// `firstMaxLength`, and each piece after may be `growth` times longer than the one before, up to
+/// `maxLength`: small at the start, so the first audio comes soon, and larger once the listener
+/// has a buffer (fewer, longer pieces cost less per character and sound more natural).
 public struct SentenceSplitter: Sequence, Sendable {
     public var text: String
     public var maxLength: Int
     /// The first piece is cut shorter so the first audio comes sooner.
     public var firstMaxLength: Int
+    /// How much longer each piece's limit is than the one before, until `maxLength`.
+    public static let growth = 4
 
     /// The most characters a piece holds unless a caller says otherwise.
     public static let defaultMaxLength = 400
@@ -26,13 +31,15 @@ public struct SentenceSplitter: Sequence, Sendable {
         let maxLength: Int
         let firstMaxLength: Int
         var position: String.Index
-        var produced = 0
+        /// The limit of the next piece: `firstMaxLength`, then `growth` times the last, up to `maxLength`.
+        var limit: Int
 
         init(text: String, maxLength: Int, firstMaxLength: Int) {
             self.text = text
             self.maxLength = maxLength
             self.firstMaxLength = firstMaxLength
             self.position = text.startIndex
+            self.limit = firstMaxLength
         }
 
         public mutating func next() -> Substring? {
@@ -49,7 +56,8 @@ public struct SentenceSplitter: Sequence, Sendable {
                 position = end
                 let trimmed = piece.trimmingWhitespace()
                 if trimmed.contains(where: { $0.isLetter || $0.isNumber }) {
-                    produced += 1
+                    let growth = SentenceSplitter.growth
+                    limit = limit > maxLength / growth ? maxLength : limit * growth
                     return trimmed
                 }
             }

@@ -28,6 +28,14 @@ import Testing
         #expect(pieces.map(\.count) == [100, 300, 300, 300])
     }
 
+    @Test func piecesGrowFromTheFirstToTheLimit() {
+        let text = Array(repeating: "word", count: 500).joined(separator: " ")
+        let pieces = Array(SentenceSplitter(text, maxLength: 400, firstMaxLength: 24))
+        // Each piece is cut at the last space before its limit: 24, then 96, 384, 400, 400 …
+        #expect(pieces.prefix(5).map(\.count) == [19, 94, 379, 399, 399])
+        #expect(pieces.joined().filter(\.isLetter) == text.filter(\.isLetter))
+    }
+
     @Test func piecesWithoutLettersOrDigitsAreSkipped() {
         #expect(Array(SentenceSplitter("... !!! ??? \n\n -- ")).isEmpty)
         #expect(SentenceSplitter("!!! Hello. ...").map(String.init) == ["Hello."])
