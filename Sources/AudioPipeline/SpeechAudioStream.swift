@@ -233,12 +233,12 @@ final class PipelineState: AudioProducer {
     }
 
     /// The most characters piece `index` (from 0) may hold: the engine's first-piece length,
-    /// doubling with each piece up to `SentenceSplitter`'s usual limit, so the first audio comes
+    /// growing `SentenceSplitter.growth`-fold with each piece up to `SentenceSplitter`'s usual limit, so the first audio comes
     /// soon and later pieces, made while the listener has audio in hand, cost fewer calls.
     func pieceLength(_ index: Int) -> Int {
         let longest = SentenceSplitter.defaultMaxLength
         var length = min(max(stream.engine.firstPieceLength, 1), longest)
-        for _ in 0..<min(index, 16) where length < longest { length = min(length * 2, longest) }
+        for _ in 0..<min(index, 16) where length < longest { length = min(length * SentenceSplitter.growth, longest) }
         return length
     }
 

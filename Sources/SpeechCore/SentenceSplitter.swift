@@ -11,7 +11,7 @@ public struct SentenceSplitter: Sequence, Sendable {
     /// The first piece is cut shorter so the first audio comes sooner.
     public var firstMaxLength: Int
     /// How much longer each piece's limit is than the one before, until `maxLength`.
-    public static let growth = 4
+    public static let growth = 2
 
     /// The most characters a piece holds unless a caller says otherwise.
     public static let defaultMaxLength = 400
@@ -43,7 +43,9 @@ public struct SentenceSplitter: Sequence, Sendable {
         }
 
         public mutating func next() -> Substring? {
-            next(maxLength: produced == 0 ? firstMaxLength : maxLength)
+            guard let piece = next(maxLength: limit) else { return nil }
+            limit = limit > maxLength / SentenceSplitter.growth ? maxLength : limit * SentenceSplitter.growth
+            return piece
         }
 
         /// The next piece, cut at `limit` characters (at least 16) whatever the splitter's own
@@ -56,8 +58,6 @@ public struct SentenceSplitter: Sequence, Sendable {
                 position = end
                 let trimmed = piece.trimmingWhitespace()
                 if trimmed.contains(where: { $0.isLetter || $0.isNumber }) {
-                    let growth = SentenceSplitter.growth
-                    limit = limit > maxLength / growth ? maxLength : limit * growth
                     return trimmed
                 }
             }

@@ -31,8 +31,8 @@ import Testing
     @Test func piecesGrowFromTheFirstToTheLimit() {
         let text = Array(repeating: "word", count: 500).joined(separator: " ")
         let pieces = Array(SentenceSplitter(text, maxLength: 400, firstMaxLength: 24))
-        // Each piece is cut at the last space before its limit: 24, then 96, 384, 400, 400 …
-        #expect(pieces.prefix(5).map(\.count) == [19, 94, 379, 399, 399])
+        // Each piece is cut at the last space before its limit: 24, then 48, 96, 192, 384, 400 …
+        #expect(pieces.prefix(7).map(\.count) == [19, 44, 94, 189, 379, 399, 399])
         #expect(pieces.joined().filter(\.isLetter) == text.filter(\.isLetter))
     }
 
