@@ -54,6 +54,8 @@ struct SpeechCaching: Sendable {
             ("model", speech.model.id),
             ("deployment", deployment),
             ("voice", speech.voice),
+            // A voice file replaced under the same name (and reloaded) speaks differently.
+            ("voice_identity", speech.model.roster?.identity(of: speech.voice) ?? ""),
             ("input", request.input),
             ("response_format", request.responseFormat.rawValue),
             ("speed", "\(request.speed)"),
