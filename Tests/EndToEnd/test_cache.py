@@ -102,6 +102,8 @@ def test_a_hit_replays_the_miss_bytes_as_a_generation_of_its_own(mp3, tmp_path):
         audio = b"".join(base64.b64decode(json.loads(line[6:])["audio"]) for line in events.text.splitlines()
                          if line.startswith("data: ") and '"speech.audio.delta"' in line)
         assert audio == mp3
+        done = [json.loads(line[6:]) for line in events.text.splitlines() if '"speech.audio.done"' in line]
+        assert [event["usage"]["input_tokens"] for event in done] == [len(BODY["input"])], events.text[-300:]
         # Bad opt-in headers are refused and change nothing.
         for headers in ({"X-OpenRouter-Cache-TTL": "0", **CACHE}, {"X-OpenRouter-Cache-TTL": "86401", **CACHE},
                         {"X-OpenRouter-Cache": "maybe"}):
