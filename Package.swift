@@ -249,6 +249,7 @@ let package = Package(
             dependencies: [
                 "SpeechRouterClient",
                 "SpeechServer",
+                "SpeechCache",
                 "BuiltinEngines",
                 "Accounts",
                 .product(name: "Hummingbird", package: "hummingbird"),
