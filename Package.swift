@@ -252,6 +252,7 @@ let package = Package(
             dependencies: [
                 "SpeechRouterClient",
                 "SpeechServer",
+                "SpeechCache",
                 "BuiltinEngines",
                 "Accounts",
                 .product(name: "Hummingbird", package: "hummingbird"),

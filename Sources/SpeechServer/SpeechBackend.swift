@@ -31,10 +31,11 @@ enum SpeechBackend: Sendable {
     }
 }
 
-/// Either backend's chunks behind one iterator.
+/// Either backend's chunks, or the speech cache's, behind one iterator.
 enum SpeechOutput: AsyncIteratorProtocol, Sendable {
     case engine(SpeechAudioStream.Iterator)
     case upstream(UpstreamAudioStream.Iterator)
+    case cache(CacheReplay)
 
     mutating func next() async throws -> [UInt8]? {
         switch self {
@@ -44,6 +45,9 @@ enum SpeechOutput: AsyncIteratorProtocol, Sendable {
         case .upstream(var iterator):
             defer { self = .upstream(iterator) }
             return try await iterator.next()
+        case .cache(var replay):
+            defer { self = .cache(replay) }
+            return try await replay.next()
         }
     }
 }

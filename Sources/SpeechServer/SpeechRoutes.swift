@@ -44,10 +44,15 @@ struct SpeechRoutes: Sendable {
         if let caching, let plan {
             switch caching.store.lookup(plan.key, source: id.description, ttlSeconds: plan.ttlSeconds) {
             case .hit(let reader, let source), .follow(let reader, let source):
-                return try await SpeechCaching.respond(
-                    reader, source: source, plan: plan, record: record, framing: speech.request.streamFormat,
-                    format: speech.request.responseFormat, ledger: ledger, end: end,
-                    summary: context.summary)
+                // A generation of its own at the cache price, naming its source. Limits apply as to
+                // any generation (402 before a byte); no engine slot is taken.
+                let lease = try await ledger.begin(SpeechCaching.hitRecord(record, source: source, plan: plan))
+                let progress = SpeechProgress()
+                let replay = CacheReplay(reader: reader, progress: progress, characters: speech.request.characterCount)
+                return try await respond(
+                    speech, output: .cache(replay), serving: ServingProvider(),
+                    meter: Meter(lease: lease, progress: progress, billing: billing, fill: nil),
+                    cacheHeaders: SpeechCaching.headers(status: "HIT", plan: plan), end: end, context: context)
             case .lead(let leading): fill = leading
             case .unavailable: break
             }
@@ -69,7 +74,6 @@ struct SpeechRoutes: Sendable {
             fill?.abandon()
             throw error
         }
-        context.summary.started(lease)
         // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
         lease.whenEnded { [fill] in
             ticket.release()
@@ -77,10 +81,24 @@ struct SpeechRoutes: Sendable {
         }
 
         let progress = SpeechProgress()
-        var (output, serving) = backend.audio(for: speech, progress: progress)
-        let meter = Meter(lease: lease, progress: progress, billing: billing, fill: fill)
-        // The first piece is made before the status line leaves, so a request that cannot be
-        // spoken at all still gets a proper error instead of an empty 200.
+        let (output, serving) = backend.audio(for: speech, progress: progress)
+        return try await respond(
+            speech, output: output, serving: serving,
+            meter: Meter(lease: lease, progress: progress, billing: billing, fill: fill),
+            cacheHeaders: plan.flatMap { fill != nil ? SpeechCaching.headers(status: "MISS", plan: $0) : nil } ?? [:],
+            end: end, context: context)
+    }
+
+    /// The response of a generation whose lease `meter` holds: its first piece is made before
+    /// the status line leaves, so a request that cannot be spoken at all still gets a proper
+    /// error instead of an empty 200; `Delivery` writes the rest.
+    private func respond(
+        _ speech: ResolvedSpeech, output: SpeechOutput, serving: ServingProvider, meter: Meter,
+        cacheHeaders: HTTPFields, end: ResponseEnd, context: SpeechContext
+    ) async throws -> Response {
+        let lease = meter.lease
+        context.summary.started(lease)
+        var output = output
         let framing = speech.request.streamFormat
         let first: [UInt8]
         do {
@@ -92,17 +110,14 @@ struct SpeechRoutes: Sendable {
         }
         lease.served(by: serving.value, model: serving.model)
         let stream = Delivery(
-            meter: meter, framing: framing, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
-            end: end, logger: context.logger)
+            meter: meter, framing: framing, first: first, spokenWithFirst: meter.progress.spokenCharacters,
+            rest: output, end: end, logger: context.logger)
         var headers: HTTPFields = [
             .contentType: framing.contentType(for: speech.request.responseFormat),
-            .generationID: id.description,
+            .generationID: lease.record.id,
         ]
         if framing == .sse { headers[.cacheControl] = "no-cache" }
-        if let plan, fill != nil {
-            headers[.openRouterCacheStatus] = "MISS"
-            headers[.openRouterCacheTTL] = String(plan.ttlSeconds)
-        }
+        headers.append(contentsOf: cacheHeaders)
         // If the head cannot be written (the client reset), Hummingbird never runs this body:
         // the lease, dropped with it, records the generation as cancelled.
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
