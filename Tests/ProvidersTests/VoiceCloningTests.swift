@@ -38,7 +38,7 @@ import NIOFoundationEssentialsCompat
                 Issue.record("no ref_audio in \(sent.keys.sorted())")
                 return
             }
-            #expect(Data(base64Encoded: reference).map(Array.init) == Self.recording)
+            #expect(Data(base64Encoded: reference).map { [UInt8]($0) } == Self.recording)
             // The reference replaces the preset voice; Mistral documents no transcript field.
             #expect(sent["voice_id"] == nil)
             #expect(Set(sent.keys) == ["model", "input", "ref_audio", "response_format", "stream"])
