@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SpeechCore
 
 /// ElevenLabs' instant voice cloning: the recordings are uploaded as a new voice
