@@ -221,7 +221,7 @@ final class FakeUpstream: Sendable {
         }
         let voice = context.parameters.get("voice") ?? ""
         let clone = clones.withLock { $0.first { $0.id == voice } }
-        if voice.hasPrefix("cloned-"), clone == nil || clone?.deleted == true {
+        if voice.hasPrefix("cloned"), clone == nil || clone?.deleted == true {
             return Self.json(400, #"{"detail":{"status":"voice_not_found","message":"A voice with the voice_id was not found."}}"#)
         }
         let format = request.uri.queryParameters.get("output_format")
@@ -248,7 +248,7 @@ final class FakeUpstream: Sendable {
             return Self.json(422, #"{"detail":[{"loc":["body","files"],"msg":"field required","type":"value_error.missing"}]}"#)
         }
         let id = clones.withLock { voices in
-            let id = "cloned-\(voices.count + 1)"
+            let id = "cloned\(voices.count + 1)"  // alphanumeric, as ElevenLabs ids are
             voices.append(ClonedVoice(id: id, name: name, files: files))
             return id
         }
