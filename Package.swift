@@ -215,6 +215,7 @@ let package = Package(
                 "SpeechServer",
                 "Accounts",
                 "AudioPipeline",
+                "SpeechCache",
                 "SpeechCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -157,7 +157,7 @@ final class UpstreamState: AudioProducer {
         return try await provider.synthesize(
             UpstreamRequest(
                 model: endpoint.model, input: piece, voice: stream.speech.voice, format: upstreamFormat, speed: speed,
-                options: options, instructions: request.instructions))
+                options: options, instructions: request.instructions, references: request.references))
     }
 
     private func convert(_ chunk: UpstreamChunk, into sink: AudioSink) throws -> [UInt8] {

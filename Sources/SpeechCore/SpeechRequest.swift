@@ -17,6 +17,8 @@ public struct SpeechRequest: Sendable, Equatable {
     public var instructions: String?
     /// `provider.allow_fallbacks`: whether a failed upstream may hand over to the model's next one.
     public var allowFallbacks = true
+    /// `input_references`: a voice to clone; only models whose providers clone take it.
+    public var references: VoiceReferences?
 
     public static let speedRange = 0.25...4.0
     /// The longest `instructions` taken, in code points: OpenAI's own cap.
@@ -111,6 +113,9 @@ public struct SpeechRequest: Sendable, Equatable {
         if let text = try optional("instructions", in: fields, mustBe: "a string", \.stringValue) {
             try checkInstructions(text, name: "instructions")
             request.instructions = text
+        }
+        if let value = fields["input_references"], value != .null {
+            request.references = try VoiceReferences.parse(json: Data(bytes))
         }
         return request
     }

@@ -47,7 +47,9 @@ public struct Gateway: Sendable {
                     ProviderEndpoint(provider: MeteredProvider(provider: $0, metrics: metrics), model: endpoint.model)
                 }
             }
-            return endpoints.isEmpty ? nil : (upstream.model, .upstream(endpoints))
+            var model = upstream.model
+            model.supportsVoiceCloning = SpeechBackend.upstream(endpoints).clonesVoices
+            return endpoints.isEmpty ? nil : (model, .upstream(endpoints))
         }
         return local + upstream
     }
@@ -103,7 +105,11 @@ public struct Gateway: Sendable {
                 switch backend {
                 case .engine: (model.id, [ModelEndpoint.builtIn])
                 case .upstream(let endpoints):
-                    (model.id, endpoints.map { ModelEndpoint(providerName: $0.provider.name, tag: $0.provider.slug) })
+                    (model.id, endpoints.map {
+                        ModelEndpoint(
+                            providerName: $0.provider.name, tag: $0.provider.slug,
+                            supportsVoiceCloning: $0.provider.maxReferenceAudios > 0)
+                    })
                 }
             }))
         let speech = SpeechRoutes(

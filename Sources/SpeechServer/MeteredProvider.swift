@@ -11,6 +11,7 @@ struct MeteredProvider: SpeechProvider {
     var speedRange: ClosedRange<Double>? { provider.speedRange }
     var maxInputCharacters: Int { provider.maxInputCharacters }
     var passthroughFormats: Set<AudioFormat> { provider.passthroughFormats }
+    var maxReferenceAudios: Int { provider.maxReferenceAudios }
 
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         do {

@@ -6,6 +6,8 @@ struct ModelEndpoint: Sendable {
     var providerName: String
     /// `local`, or the provider's slug.
     var tag: String
+    /// OpenRouter's `supports_voice_cloning`: whether the provider takes `input_references`.
+    var supportsVoiceCloning = false
 
     static let builtIn = ModelEndpoint(providerName: "SpeechRouter", tag: "local")
 }
@@ -40,6 +42,7 @@ struct OpenRouterEndpoints: Encodable, Sendable {
         @Nullable var serviceTier: String? = nil
         var supportsImplicitCaching = false
         var supportsDiarization = false
+        var supportsVoiceCloning = false
         var supportsToolChoice = ToolChoiceSupport()
         var nativeTools: [String: NativeTool] = [:]
         @Nullable var uptimeLast5m: Double? = nil
@@ -60,6 +63,7 @@ struct OpenRouterEndpoints: Encodable, Sendable {
             case serviceTier = "service_tier"
             case supportsImplicitCaching = "supports_implicit_caching"
             case supportsDiarization = "supports_diarization"
+            case supportsVoiceCloning = "supports_voice_cloning"
             case supportsToolChoice = "supports_tool_choice"
             case nativeTools = "native_tools"
             case uptimeLast5m = "uptime_last_5m"
@@ -87,7 +91,7 @@ struct OpenRouterEndpoints: Encodable, Sendable {
                 name: "\(endpoint.providerName) | \(model.id)", modelID: model.id, modelName: model.name,
                 contextLength: model.contextLength, pricing: OpenRouterModel.Pricing(prompt: model.pricePerCharacter),
                 providerName: endpoint.providerName, tag: endpoint.tag, maxPromptTokens: model.contextLength,
-                supportedParameters: model.supportedParameters)
+                supportedParameters: model.supportedParameters, supportsVoiceCloning: endpoint.supportsVoiceCloning)
         }
     }
 }

@@ -16,6 +16,31 @@ enum SpeechBackend: Sendable {
         }
     }
 
+    /// The backend for `request`: with a voice to clone, only the endpoints whose provider clones
+    /// from that many recordings; a 400 naming `input_references` when none does.
+    func serving(_ request: SpeechRequest, model: String) throws(SpeechError) -> SpeechBackend {
+        guard let references = request.references else { return self }
+        let endpoints: [ProviderEndpoint] =
+            switch self {
+            case .engine: []
+            case .upstream(let endpoints): endpoints
+            }
+        let cloning = endpoints.filter { $0.provider.maxReferenceAudios >= references.audio.count }
+        guard cloning.isEmpty else { return .upstream(cloning) }
+        let most = endpoints.map(\.provider.maxReferenceAudios).max() ?? 0
+        throw .invalidField(
+            name: "input_references",
+            reason: most == 0
+                ? "\(model) cannot clone a voice; models that can list input_references in supported_parameters"
+                : "\(model) clones from at most \(most) input_audio part(s), got \(references.audio.count)")
+    }
+
+    /// Whether any provider of this backend clones voices (`input_references`).
+    var clonesVoices: Bool {
+        guard case .upstream(let endpoints) = self else { return false }
+        return endpoints.contains { $0.provider.maxReferenceAudios > 0 }
+    }
+
     /// The encoded audio of one request, with where it came from once known.
     func audio(for speech: ResolvedSpeech, progress: SpeechProgress) -> (SpeechOutput, ServingProvider) {
         let serving = ServingProvider()

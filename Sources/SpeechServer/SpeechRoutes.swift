@@ -11,7 +11,8 @@ import SpeechCore
 
 /// `POST /audio/speech`: validates, reserves the cost, and streams audio as it is made.
 struct SpeechRoutes: Sendable {
-    static let maxBodyBytes = 1 << 20
+    /// 1 MiB of request, plus room for three reference recordings of OpenRouter's 20 MiB of base64.
+    static let maxBodyBytes = (1 << 20) + VoiceReferences.maxAudioParts * VoiceReferences.maxBase64Characters
 
     let catalog: ModelCatalog
     let backends: [String: SpeechBackend]
@@ -29,8 +30,10 @@ struct SpeechRoutes: Sendable {
         }
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
         let speech = try catalog.resolve(try SpeechRequest.parse(json: body.readableBytesView))
-        guard let backend = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
-        let plan = try caching?.plan(
+        guard let configured = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
+        let backend = try configured.serving(speech.request, model: speech.model.id)
+        // A cloned voice is never cached: its audio is the reference's, not only the input's.
+        let plan = try speech.request.references != nil ? nil : caching?.plan(
             headers: request.headers, speech: speech, keyHash: key.hash, deployment: backend.deployment)
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
         let billing = Billing(speech: speech, backend: backend)
