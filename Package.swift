@@ -252,6 +252,7 @@ let package = Package(
             dependencies: [
                 "SpeechServer",
                 "Providers",
+                "Routing",
                 "Accounts",
                 "BuiltinEngines",
                 "SpeechCore",
