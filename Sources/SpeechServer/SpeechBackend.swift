@@ -1,18 +1,21 @@
 import AudioPipeline
 import Providers
+import Routing
 import SpeechCore
 
 /// How a model is served: by a built-in engine in this process, or by upstream providers.
 enum SpeechBackend: Sendable {
     case engine(any SpeechEngine)
-    case upstream([ProviderEndpoint])
+    /// The model's deployments: all of them in the gateway's table, the ones to try in order
+    /// once a request is routed (`FleetRouting`).
+    case upstream([RoutedEndpoint])
 
     /// What serves the model, as the speech cache's key names it: the built-in engine's model,
-    /// or the upstream providers and their model ids, in order.
+    /// or the upstream deployments (by tag) and their model ids, in order.
     var deployment: String {
         switch self {
         case .engine(let engine): "local:\(engine.model.id)"
-        case .upstream(let endpoints): endpoints.map { "\($0.provider.slug):\($0.model)" }.joined(separator: ",")
+        case .upstream(let endpoints): endpoints.map { "\($0.deployment.tag):\($0.endpoint.model)" }.joined(separator: ",")
         }
     }
 
@@ -25,7 +28,7 @@ enum SpeechBackend: Sendable {
             let stream = SpeechAudioStream(engine: engine, speech: speech, progress: progress)
             return (.engine(stream.makeAsyncIterator()), serving)
         case .upstream(let endpoints):
-            let stream = UpstreamAudioStream(endpoints: endpoints, speech: speech, progress: progress, serving: serving)
+            let stream = UpstreamAudioStream(endpoints: endpoints.map(\.endpoint), speech: speech, progress: progress, serving: serving)
             return (.upstream(stream.makeAsyncIterator()), serving)
         }
     }

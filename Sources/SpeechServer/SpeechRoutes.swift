@@ -17,6 +17,8 @@ struct SpeechRoutes: Sendable {
     let backends: [String: SpeechBackend]
     let ledger: GenerationLedger
     let admission: StreamAdmission
+    /// Orders an upstream model's deployments for each request.
+    let routing: FleetRouting
     /// The speech cache, when the gateway has one.
     var caching: SpeechCaching? = nil
 
@@ -56,7 +58,15 @@ struct SpeechRoutes: Sendable {
         // is given back when the generation ends, or when it is dropped (a 402 below).
         let ticket: AdmissionTicket
         let lease: GenerationLease
+        var routed = backend
+        let attempts = AttemptLog()
         do {
+            // 404/429/503 at once when no deployment may serve (preferences, breakers, capacity).
+            if case .upstream(let endpoints) = backend {
+                routed = .upstream(
+                    try routing.route(
+                        endpoints, model: speech.model.id, preferences: speech.request.routing, attempts: attempts))
+            }
             do {
                 ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
             } catch {
@@ -70,14 +80,16 @@ struct SpeechRoutes: Sendable {
             throw error
         }
         context.summary.started(lease)
+        attempts.record(to: lease)
         // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
-        lease.whenEnded { [fill] in
+        lease.whenEnded { [fill, routing] in
             ticket.release()
             fill?.abandon()
+            routing.release(attempts)
         }
 
         let progress = SpeechProgress()
-        var (output, serving) = backend.audio(for: speech, progress: progress)
+        var (output, serving) = routed.audio(for: speech, progress: progress)
         let meter = Meter(lease: lease, progress: progress, billing: billing, fill: fill)
         // The first piece is made before the status line leaves, so a request that cannot be
         // spoken at all still gets a proper error instead of an empty 200.
