@@ -166,7 +166,7 @@ extension JSONValue {
                     pricePerCharacter: "0.000003"),
             ]
         }
-        func counts() -> (Int, Int) { (harness.a.received("openai").count, harness.b.received("openai").count) }
+        @Sendable func counts() -> (Int, Int) { (harness.a.received("openai").count, harness.b.received("openai").count) }
         try await harness.run(settings: settings) { client, auth in
             try await speakServed(client, auth, #"{"ignore":["openai/a"]}"#, times: 3)
             #expect(counts() == (0, 3))

@@ -1,6 +1,7 @@
 import Foundation
 import Providers
 import Routing
+import SpeechCore
 import Testing
 
 @testable import SpeechServer
