@@ -107,6 +107,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // Deployments of upstream models, their health (a breaker per deployment over an injected
+        // clock) and the choice among them for each request: pure values, no I/O.
+        .target(
+            name: "Routing",
+            dependencies: [
+                "SpeechCore",
+            ],
+            swiftSettings: strict),
         // The speech cache: content-addressed audio on disk, LRU under a size limit, and one
         // synthesis shared by concurrent identical requests.
         .target(
@@ -125,6 +133,7 @@ let package = Package(
                 "AudioPipeline",
                 "Accounts",
                 "Providers",
+                "Routing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -186,6 +195,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "RoutingTests",
+            dependencies: [
+                "Routing",
+                "SpeechCore",
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "SpeechCoreTests",
             dependencies: [
                 "SpeechCore",
@@ -212,6 +228,7 @@ let package = Package(
             name: "ProvidersTests",
             dependencies: [
                 "Providers",
+                "Routing",
                 "SpeechServer",
                 "Accounts",
                 "AudioPipeline",
@@ -238,6 +255,8 @@ let package = Package(
             name: "SpeechServerTests",
             dependencies: [
                 "SpeechServer",
+                "Providers",
+                "Routing",
                 "Accounts",
                 "BuiltinEngines",
                 "SpeechCore",

@@ -15,8 +15,14 @@ public struct SpeechRequest: Sendable, Equatable {
     /// `provider.options`, keyed by provider slug; only the matched provider's object is forwarded.
     public var providerOptions: [String: JSONValue]
     public var instructions: String?
+    /// `provider.order/only/ignore/allow_fallbacks/sort/max_price/data_collection/zdr`: which of
+    /// the model's deployments may serve, in which order.
+    public var routing = RoutingPreferences()
     /// `provider.allow_fallbacks`: whether a failed upstream may hand over to the model's next one.
-    public var allowFallbacks = true
+    public var allowFallbacks: Bool {
+        get { routing.allowFallbacks }
+        set { routing.allowFallbacks = newValue }
+    }
     /// `input_references`: a voice to clone; only models whose providers clone take it.
     public var references: VoiceReferences?
 
@@ -93,11 +99,7 @@ public struct SpeechRequest: Sendable, Equatable {
             request.speed = speed
         }
         if let provider = try optional("provider", in: fields, mustBe: "an object", \.objectValue) {
-            if let allowed = try optional(
-                "allow_fallbacks", in: provider, of: "provider.", mustBe: "a boolean", \.boolValue)
-            {
-                request.allowFallbacks = allowed
-            }
+            request.routing = try RoutingPreferences.parse(provider)
             if let options = try optional(
                 "options", in: provider, of: "provider.", mustBe: "an object keyed by provider slug", \.objectValue)
             {
@@ -177,6 +179,5 @@ public struct SpeechRequest: Sendable, Equatable {
 extension JSONValue {
     fileprivate var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     fileprivate var numberValue: Double? { if case .number(let value) = self { value } else { nil } }
-    fileprivate var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
     fileprivate var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 }

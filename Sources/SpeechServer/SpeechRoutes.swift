@@ -18,6 +18,8 @@ struct SpeechRoutes: Sendable {
     let backends: [String: SpeechBackend]
     let ledger: GenerationLedger
     let admission: StreamAdmission
+    /// Orders an upstream model's deployments for each request.
+    let routing: FleetRouting
     /// The speech cache, when the gateway has one.
     var caching: SpeechCaching? = nil
 
@@ -64,7 +66,15 @@ struct SpeechRoutes: Sendable {
         // is given back when the generation ends, or when it is dropped (a 402 below).
         let ticket: AdmissionTicket
         let lease: GenerationLease
+        var routed = backend
+        let attempts = AttemptLog()
         do {
+            // 404/429/503 at once when no deployment may serve (preferences, breakers, capacity).
+            if case .upstream(let endpoints) = backend {
+                routed = .upstream(
+                    try routing.route(
+                        endpoints, model: speech.model.id, preferences: speech.request.routing, attempts: attempts))
+            }
             do {
                 ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
             } catch {
@@ -77,14 +87,16 @@ struct SpeechRoutes: Sendable {
             fill?.abandon()
             throw error
         }
+        attempts.record(to: lease)
         // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
-        lease.whenEnded { [fill] in
+        lease.whenEnded { [fill, routing] in
             ticket.release()
             fill?.abandon()
+            routing.release(attempts)
         }
 
         let progress = SpeechProgress()
-        let (output, serving) = backend.audio(for: speech, progress: progress)
+        let (output, serving) = routed.audio(for: speech, progress: progress)
         return try await respond(
             speech, output: output, serving: serving,
             meter: Meter(lease: lease, progress: progress, billing: billing, fill: fill),

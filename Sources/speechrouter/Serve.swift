@@ -103,9 +103,13 @@ struct Serve: AsyncParsableCommand {
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
-        let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
+        let environment = ProcessInfo.processInfo.environment
+        let providers = UpstreamCatalog.providers(environment: environment, client: client)
+        // A deployment whose key variable is unset stops the start here, naming the variable.
+        let deployed = try configuration.deploymentProviders(environment: environment, client: client)
         var configured = Gateway(
-            engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
+            engines: engines.engines, providers: providers, store: store, configuration: configuration,
+            deploymentProviders: deployed, logger: logger)
         configured.cache = try CacheCommand.openStore(configuration.cache, dataDirectory: data.resolved)
         let gateway = configured
         // Once per process: metrics other libraries make through swift-metrics land in the same registry.

@@ -17,6 +17,10 @@ final class FakeUpstream: Sendable {
         case none
         case status(Int)
         case rateLimited(retryAfter: String)
+        /// A 503 at capacity with `Retry-After`, as SpeechRouter itself sends.
+        case atCapacity(retryAfter: String)
+        /// Accepts the request and answers nothing for this long (longer than the gateway waits).
+        case hang(Duration)
         case slowFirstByte(Duration)
         case truncated
         case invalidBase64
@@ -113,6 +117,7 @@ final class FakeUpstream: Sendable {
     private func openAI(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
         let fault = record("openai", request, body: body)
+        if case .hang(let delay) = fault { try await Task.sleep(for: delay) }
         let sentKey = String((request.headers[.authorization] ?? "").dropFirst("Bearer ".count))
         if let answer = Self.hostile(fault, request, sentKey: sentKey) { return answer }
         guard request.headers[.authorization] == "Bearer \(Self.key)" else {
@@ -344,6 +349,10 @@ final class FakeUpstream: Sendable {
         case .status(let code): return errorBody.isEmpty ? Response(status: .init(code: code)) : json(code, errorBody)
         case .rateLimited(let retryAfter):
             var response = json(429, errorBody.isEmpty ? #"{"error":"rate limited"}"# : errorBody)
+            response.headers[.retryAfter] = retryAfter
+            return response
+        case .atCapacity(let retryAfter):
+            var response = json(503, #"{"error":{"code":503,"message":"at capacity"}}"#)
             response.headers[.retryAfter] = retryAfter
             return response
         default: return nil
