@@ -106,7 +106,9 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
         // The first piece is due at once; the one started beside it only after the first's audio
         // (guessed before anything was measured at less than it made), not at once too.
         #expect(deadlines[0].due! <= deadlines[0].at)
-        #expect(deadlines[1].due! > deadlines[1].at + .seconds(1))
+        // (Compared with the first piece's deadline, not with when the engine saw the piece: a busy
+        // machine may start the task long after its deadline was set.)
+        #expect(deadlines[1].due! > deadlines[0].due! + .seconds(1))
         // Each later piece is due when a listener who started at the first audio has heard the
         // pieces and pauses before it, less the margin and at most the two pauses not yet made
         // (after the piece being written and the one in flight); never later.
