@@ -19,7 +19,9 @@ final class AttemptLog: Sendable {
     private struct State {
         var attempts: [ProviderAttempt] = []
         var streaming: [String] = []
-        var lease: GenerationLease?
+        /// Weak: the lease's end actions hold this log, and a lease records a reset client's end
+        /// when it is dropped, so a strong reference here would keep it running forever.
+        weak var lease: GenerationLease?
     }
 
     private let state = Mutex(State())
