@@ -26,6 +26,8 @@ public struct Gateway: Sendable {
     public let metrics: GatewayMetrics
     /// The speech cache (`configuration.cache` says how it is used); nil: nothing is cached.
     public var cache: SpeechCacheStore?
+    /// Gives the memory a load freed back to the system once the server has gone idle.
+    let heapTrim = IdleHeapTrim()
 
     public init(
         engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
@@ -103,7 +105,7 @@ public struct Gateway: Sendable {
         }
         return StreamAdmission(
             engines: Dictionary(capacities) { first, _ in first },
-            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: Heap.returnFreeMemory)
+            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: heapTrim.serverWentIdle)
     }
 
     /// The routes; `logger` gets the built-in engines' capacity figures once, and a line per request.

@@ -30,26 +30,38 @@ def finished_generation(instance: Instance, headers: dict, generation_id: str) -
         time.sleep(0.05)
 
 
-def test_two_deployments_share_traffic_and_preferences_steer_it(tmp_path):
-    pcm = tone(24000, 0.5)
-    box_a = serve_in_thread(free_port(), "key-a", b"unused mp3", pcm)
-    box_b = serve_in_thread(free_port(), "key-b", b"unused mp3", pcm)
-    key = create_key(tmp_path)
-    deployments = [
-        {"provider": "openai", "tag": "openai/a", "name": "Box A", "api_key_env": "BOX_A_KEY", "model": "kokoro-a",
-         "base_url": f"http://127.0.0.1:{box_a.server_address[1]}/v1"},
-        {"provider": "openai", "tag": "openai/b", "name": "Box B", "api_key_env": "BOX_B_KEY", "model": "kokoro-b",
-         "base_url": f"http://127.0.0.1:{box_b.server_address[1]}/v1", "zdr": True, "data_collection": False},
-    ]
-    config = {"models": {MODEL: {"voices": ["alloy"], "deployments": deployments}}}
-    instance = Instance(tmp_path, config=config, env={"BOX_A_KEY": "key-a", "BOX_B_KEY": "key-b"})
-    headers = {"Authorization": f"Bearer {key}"}
+class Fleet:
+    """One model with two fake OpenAI-compatible deployments, A and B (B zero-retention and not
+    collecting data), behind a gateway with a key."""
 
-    def speak(provider: dict | None = None) -> requests.Response:
+    def __init__(self, tmp_path):
+        self.pcm = pcm = tone(24000, 0.5)
+        self.box_a = box_a = serve_in_thread(free_port(), "key-a", b"unused mp3", pcm)
+        self.box_b = box_b = serve_in_thread(free_port(), "key-b", b"unused mp3", pcm)
+        key = create_key(tmp_path)
+        deployments = [
+            {"provider": "openai", "tag": "openai/a", "name": "Box A", "api_key_env": "BOX_A_KEY",
+             "model": "kokoro-a", "base_url": f"http://127.0.0.1:{box_a.server_address[1]}/v1"},
+            {"provider": "openai", "tag": "openai/b", "name": "Box B", "api_key_env": "BOX_B_KEY",
+             "model": "kokoro-b", "base_url": f"http://127.0.0.1:{box_b.server_address[1]}/v1",
+             "zdr": True, "data_collection": False},
+        ]
+        config = {"models": {MODEL: {"voices": ["alloy"], "deployments": deployments}}}
+        self.instance = Instance(tmp_path, config=config, env={"BOX_A_KEY": "key-a", "BOX_B_KEY": "key-b"})
+        self.headers = {"Authorization": f"Bearer {key}"}
+
+    def speak(self, provider: dict | None = None) -> requests.Response:
         body = {"model": MODEL, "input": "Hello there.", "voice": "alloy", "response_format": "pcm"}
         if provider is not None:
             body["provider"] = provider
-        return requests.post(instance.base + "/api/v1/audio/speech", headers=headers, json=body, timeout=60)
+        return requests.post(self.instance.base + "/api/v1/audio/speech", headers=self.headers, json=body,
+                             timeout=60)
+
+
+def test_two_deployments_share_traffic_and_preferences_steer_it(tmp_path):
+    fleet = Fleet(tmp_path)
+    pcm, box_a, box_b, instance, headers, speak = (
+        fleet.pcm, fleet.box_a, fleet.box_b, fleet.instance, fleet.headers, fleet.speak)
 
     try:
         for _ in range(30):
@@ -86,25 +98,9 @@ def test_two_deployments_share_traffic_and_preferences_steer_it(tmp_path):
 @pytest.mark.xfail(strict=True, reason="known defect (#17, open): when a deployment that served before dies and the next "
                    "one serves, provider_responses lists only the failed attempt (a fresh gateway lists both)")
 def test_a_dead_deployment_falls_back_and_the_record_lists_both_attempts(tmp_path):
-    pcm = tone(24000, 0.5)
-    box_a = serve_in_thread(free_port(), "key-a", b"unused mp3", pcm)
-    box_b = serve_in_thread(free_port(), "key-b", b"unused mp3", pcm)
-    key = create_key(tmp_path)
-    deployments = [
-        {"provider": "openai", "tag": "openai/a", "name": "Box A", "api_key_env": "BOX_A_KEY", "model": "kokoro-a",
-         "base_url": f"http://127.0.0.1:{box_a.server_address[1]}/v1"},
-        {"provider": "openai", "tag": "openai/b", "name": "Box B", "api_key_env": "BOX_B_KEY", "model": "kokoro-b",
-         "base_url": f"http://127.0.0.1:{box_b.server_address[1]}/v1", "zdr": True, "data_collection": False},
-    ]
-    config = {"models": {MODEL: {"voices": ["alloy"], "deployments": deployments}}}
-    instance = Instance(tmp_path, config=config, env={"BOX_A_KEY": "key-a", "BOX_B_KEY": "key-b"})
-    headers = {"Authorization": f"Bearer {key}"}
-
-    def speak(provider: dict | None = None) -> requests.Response:
-        body = {"model": MODEL, "input": "Hello there.", "voice": "alloy", "response_format": "pcm"}
-        if provider is not None:
-            body["provider"] = provider
-        return requests.post(instance.base + "/api/v1/audio/speech", headers=headers, json=body, timeout=60)
+    fleet = Fleet(tmp_path)
+    pcm, box_a, box_b, instance, headers, speak = (
+        fleet.pcm, fleet.box_a, fleet.box_b, fleet.instance, fleet.headers, fleet.speak)
 
     try:
         for _ in range(3):  # box A serves first, so the gateway holds open connections to it
