@@ -15,6 +15,13 @@ public final class UpstreamClient: Service, Sendable {
         configuration.timeout = .init(
             connect: TimeAmount(connectTimeout), read: TimeAmount(firstByteTimeout))
         configuration.connectionPool = .init(idleTimeout: .seconds(60))
+        // A stream holds its connection for as long as it speaks: the client's default of 8
+        // connections per host made the 9th concurrent stream to one upstream wait for the
+        // end of another. Streams are bounded by admission and each deployment's limit instead.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 4_096
+        // A refused connection fails the attempt at once (the next deployment serves, the
+        // breaker counts it) instead of being retried until the connect timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .automatic
         // A redirect would carry our key header and the body to wherever it points: an
         // upstream that answers 3xx gets the answer it asked for, an upstream error (502).
