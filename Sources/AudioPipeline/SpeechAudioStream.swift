@@ -79,8 +79,27 @@ public final class SpeechProgress: Sendable {
     private let messages = Mutex([String: Int]())
     /// Distinct library lines kept per stream: the rest are counted, not stored.
     static let distinctMessageLimit = 20
+    /// Whether the stream times its words (`return_timestamps`); the ones not yet sent.
+    public let timesWords: Bool
+    private let words = Mutex([WordTiming]())
 
-    public init() {}
+    public init(timesWords: Bool = false) {
+        self.timesWords = timesWords
+    }
+
+    /// Keeps the timings of words whose audio has been written.
+    public func noteWords(_ timings: [WordTiming]) {
+        guard timesWords, !timings.isEmpty else { return }
+        words.withLock { $0 += timings }
+    }
+
+    /// The words timed since the last call, in order.
+    public func takeWords() -> [WordTiming] {
+        words.withLock { words in
+            defer { words = [] }
+            return words
+        }
+    }
 
     /// Characters whose audio has been made: charged once it reaches the client.
     public var spokenCharacters: Int { characters.withLock { $0.spoken } }
@@ -116,6 +135,9 @@ public final class SpeechProgress: Sendable {
 
 final class PipelineState: AudioProducer {
     private struct Piece {
+        let text: String
+        /// Where the piece starts in the input, in code points.
+        let offset: Int
         let characters: Int
         let endsSentence: Bool
         let task: Task<PCMAudio, any Error>
@@ -133,10 +155,13 @@ final class PipelineState: AudioProducer {
     /// they say when the listener will run out (`deadline`).
     private var firstAudioAt: ContinuousClock.Instant?
     private var audioMade = Duration.zero
+    /// The input up to the last piece started, for the offsets of the words in the next one.
+    private var consumed: (index: String.Index, characters: Int)
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
         self.splitter = SentenceSplitter(stream.text, firstMaxLength: stream.engine.firstPieceLength).makeIterator()
+        self.consumed = (stream.text.startIndex, 0)
     }
 
     deinit {
@@ -173,6 +198,14 @@ final class PipelineState: AudioProducer {
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
             output += try sink.write(audio)
+            if let progress = stream.progress, progress.timesWords {
+                let before = audioMade.components
+                let seconds = Double(before.seconds) + Double(before.attoseconds) * 1e-18
+                progress.noteWords(
+                    (audio.words ?? audio.placedWords(for: piece.text)).map {
+                        $0.shifted(by: seconds, characters: piece.offset)
+                    })
+            }
             audioMade += audio.duration
             stream.progress?.noteLibraryMessages(audio.libraryMessages)
             // Pieces are synthesized apart, and engines trim the silence after a last sentence:
@@ -210,6 +243,8 @@ final class PipelineState: AudioProducer {
         while inFlight.count < max(stream.engine.parallelism, 1), let text = splitter.next() {
             let engine = stream.engine
             let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
+            consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count
+            consumed.index = text.startIndex
             let task = Task {
                 try await SynthesisDeadline.$current.withValue(deadline) {
                     try await engine.synthesize(piece, voice: voice, speed: speed)
@@ -217,7 +252,7 @@ final class PipelineState: AudioProducer {
             }
             inFlight.append(
                 Piece(
-                    characters: piece.unicodeScalars.count, endsSentence: SentenceSplitter.endsSentence(piece),
+                    text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count, endsSentence: SentenceSplitter.endsSentence(piece),
                     task: task))
         }
     }
