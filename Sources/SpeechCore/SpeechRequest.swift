@@ -17,6 +17,8 @@ public struct SpeechRequest: Sendable, Equatable {
     public var instructions: String?
     /// `provider.allow_fallbacks`: whether a failed upstream may hand over to the model's next one.
     public var allowFallbacks = true
+    /// `return_timestamps` (Kokoro-FastAPI's name): time each word, for the built-in models.
+    public var returnTimestamps = false
 
     public static let speedRange = 0.25...4.0
     /// The longest `instructions` taken, in code points: OpenAI's own cap.
@@ -107,6 +109,9 @@ public struct SpeechRequest: Sendable, Equatable {
                 }
                 request.providerOptions = options
             }
+        }
+        if let timed = try optional("return_timestamps", in: fields, mustBe: "a boolean", \.boolValue) {
+            request.returnTimestamps = timed
         }
         if let text = try optional("instructions", in: fields, mustBe: "a string", \.stringValue) {
             try checkInstructions(text, name: "instructions")
