@@ -46,6 +46,8 @@ let package = Package(
         // opened at run time from wherever scripts/install-piper put it (PiperInstallation).
         .systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx"),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f"),
+        // glibc's malloc.h: returning freed memory to the system once a load ends.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
 
@@ -105,6 +107,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // Deployments of upstream models, their health (a breaker per deployment over an injected
+        // clock) and the choice among them for each request: pure values, no I/O.
+        .target(
+            name: "Routing",
+            dependencies: [
+                "SpeechCore",
+            ],
+            swiftSettings: strict),
         // The speech cache: content-addressed audio on disk, LRU under a size limit, and one
         // synthesis shared by concurrent identical requests.
         .target(
@@ -117,11 +127,13 @@ let package = Package(
             name: "SpeechServer",
             dependencies: [
                 "JSONValue",
+                "CMalloc",
                 "SpeechCache",
                 "SpeechCore",
                 "AudioPipeline",
                 "Accounts",
                 "Providers",
+                "Routing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -183,6 +195,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "RoutingTests",
+            dependencies: [
+                "Routing",
+                "SpeechCore",
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "SpeechCoreTests",
             dependencies: [
                 "SpeechCore",
@@ -209,9 +228,11 @@ let package = Package(
             name: "ProvidersTests",
             dependencies: [
                 "Providers",
+                "Routing",
                 "SpeechServer",
                 "Accounts",
                 "AudioPipeline",
+                "SpeechCache",
                 "SpeechCore",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -234,6 +255,8 @@ let package = Package(
             name: "SpeechServerTests",
             dependencies: [
                 "SpeechServer",
+                "Providers",
+                "Routing",
                 "Accounts",
                 "BuiltinEngines",
                 "SpeechCore",
@@ -249,6 +272,7 @@ let package = Package(
             dependencies: [
                 "SpeechRouterClient",
                 "SpeechServer",
+                "SpeechCache",
                 "BuiltinEngines",
                 "Accounts",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,6 +1,10 @@
 """Real-time capacity of the built-in engines, and what happens past it, in one run.
 
     python3 Benchmarks/bench_capacity.py [--engines flite,piper] [--overload 100] [--json FILE]
+                                         [--ladder 2,4] [--characters 1000] [--settle 5]
+
+A quick smoke run, with a debug build: `--ladder 1,2 --overload 8 --characters 200 --settle 1`
+(the numbers of the issue come from a release build on a quiet machine, with the defaults).
 
 For each engine (local/flite, local/piper) it starts the server binary (as bench_local.py finds
 it) twice on a temporary data dir:
@@ -70,8 +74,9 @@ class Watcher(threading.Thread):
             self.stopping.wait(0.05)
 
 
-def streams(port: int, key: str, engine: dict, count: int, text: str) -> dict:
-    outcome = asyncio.run(concurrent_streams(port, key, engine["model"], engine["voice"], stream_texts(text, count)))
+def streams(port: int, key: str, engine: dict, count: int, text: str, characters: int) -> dict:
+    texts = stream_texts(text, count, characters)
+    outcome = asyncio.run(concurrent_streams(port, key, engine["model"], engine["voice"], texts))
     refused = [first for first, _, size in outcome if size < 0]
     admitted = [result for result in outcome if result[2] >= 0]
     firsts = [first for first, _, _ in admitted]
@@ -84,7 +89,7 @@ def streams(port: int, key: str, engine: dict, count: int, text: str) -> dict:
     }
 
 
-def capacity(binary: Path, name: str, text: str) -> dict:
+def capacity(binary: Path, name: str, text: str, ladder: list[int], characters: int) -> dict:
     engine = LADDERS[name]
     with tempfile.TemporaryDirectory(prefix=f"bench-capacity-{name}-") as scratch:
         config = Path(scratch) / "config.json"
@@ -92,8 +97,8 @@ def capacity(binary: Path, name: str, text: str) -> dict:
         process, port, key, _ = start_server(binary, Path(scratch), engine["model"], ("--config", str(config)))
         try:
             best, steps = None, []
-            for count in engine["ladder"]:
-                step = streams(port, key, engine, count, text)
+            for count in ladder or engine["ladder"]:
+                step = streams(port, key, engine, count, text, characters)
                 steps.append(step)
                 print(f"  {engine['model']} {count:>4} streams: stalled {step['stalled']}, "
                       f"first byte p50 {step['first_byte_p50_s']:.3f} s p95 {step['first_byte_p95_s']:.3f} s",
@@ -107,7 +112,7 @@ def capacity(binary: Path, name: str, text: str) -> dict:
             process.wait(timeout=60)
 
 
-def overload(binary: Path, name: str, text: str, count: int) -> dict:
+def overload(binary: Path, name: str, text: str, count: int, characters: int, settle: float) -> dict:
     engine = LADDERS[name]
     with tempfile.TemporaryDirectory(prefix=f"bench-overload-{name}-") as scratch:
         process, port, key, _ = start_server(binary, Path(scratch), engine["model"])
@@ -116,10 +121,10 @@ def overload(binary: Path, name: str, text: str, count: int) -> dict:
             idle = rss_mb(process.pid)
             watcher = Watcher(port, process.pid)
             watcher.start()
-            result = streams(port, key, engine, count, text)
+            result = streams(port, key, engine, count, text, characters)
             watcher.stopping.set()
             watcher.join()
-            time.sleep(5)
+            time.sleep(settle)
             result.update({
                 "health_max_ms": round(max(watcher.health) * 1000, 1), "health_polls": len(watcher.health),
                 "rss_idle_mb": round(idle), "rss_peak_mb": round(watcher.peak_rss),
@@ -136,18 +141,32 @@ def main() -> None:
     parser.add_argument("--engines", default="flite,piper")
     parser.add_argument("--overload", type=int, default=100)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--ladder", default="", help="stream counts to try for every engine (default: each its own)")
+    parser.add_argument("--characters", type=int, default=1_000, help="characters per stream (default 1000)")
+    parser.add_argument("--settle", type=float, default=5, help="seconds after the overload before RSS is read")
     args = parser.parse_args()
     names = [name.strip() for name in args.engines.split(",") if name.strip()]
     if any(name not in LADDERS for name in names) or not 1 <= args.overload <= 1000:
         parser.error(f"--engines from {sorted(LADDERS)}; --overload between 1 and 1000")
+    try:
+        ladder = [int(count) for count in args.ladder.split(",") if count.strip()]
+    except ValueError:
+        parser.error("--ladder is stream counts separated by commas, such as 2,4,8")
+    if any(not 1 <= count <= 1000 for count in ladder):
+        parser.error("--ladder counts between 1 and 1000")
+    if not 20 <= args.characters <= 10_000 or not 0 <= args.settle <= 600:
+        parser.error("--characters between 20 and 10000; --settle between 0 and 600 seconds")
     binary = default_binary()
     text = TEXT_PATH.read_text()
     results: dict[str, object] = {"binary": str(binary)}
     for name in names:
-        results[name] = {"capacity": capacity(binary, name, text), "overload": overload(binary, name, text, args.overload)}
+        results[name] = {
+            "capacity": capacity(binary, name, text, ladder, args.characters),
+            "overload": overload(binary, name, text, args.overload, args.characters, args.settle),
+        }
 
     print(f"binary: {binary}")
-    print("concurrent real-time pcm streams of 1,000 characters")
+    print(f"concurrent real-time pcm streams of {args.characters:,} characters")
     print(f"{'engine':<14}{'no-stall max':>13}{'p50 first':>11}{'p95 first':>11} | {'overload':>9}{'admitted':>9}"
           f"{'stalled':>8}{'503':>5}{'slowest 503':>12}{'/health max':>12}{'RSS idle/peak/after MB':>24}")
     for name in names:

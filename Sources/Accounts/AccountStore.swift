@@ -247,14 +247,16 @@ public final class AccountStore: Service, Sendable {
     /// reservation, in one transaction. A generation that already ended is left as it is.
     public func finish(
         id: String, status: GenerationStatus, spokenCharacters: Int, firstByteAt: Date?, provider: String? = nil,
-        upstreamModel: String? = nil, at date: Date = Date()
+        upstreamModel: String? = nil, attempts: [ProviderAttempt] = [], at date: Date = Date()
     ) async throws {
+        let responses = attempts.isEmpty ? nil : (try? JSONEncoder().encode(attempts)).flatMap { String(data: $0, encoding: .utf8) }
         try await database.transaction { connection in
             let rows = try await connection.query(
                 """
                 UPDATE generations SET status = $2, spoken_characters = $3, cost_nanos = price_nanos * $3,
                     first_byte_at = $4, finished_at = $5, provider = COALESCE($6, provider),
-                    upstream_model = COALESCE($7, upstream_model)
+                    upstream_model = COALESCE($7, upstream_model),
+                    provider_responses = COALESCE($8, provider_responses)
                 WHERE id = $1 AND status = 'running'
                 RETURNING key_hash, reserved_nanos, cost_nanos, started_at
                 """,
@@ -262,6 +264,7 @@ public final class AccountStore: Service, Sendable {
                     .text(id), .text(status.rawValue), .integer(Int64(spokenCharacters)),
                     firstByteAt.map { .double($0.timeIntervalSince1970) } ?? .null, .double(date.timeIntervalSince1970),
                     provider.map { .text($0) } ?? .null, upstreamModel.map { .text($0) } ?? .null,
+                    responses.map { .text($0) } ?? .null,
                 ])
             guard let row = rows.first else { return }
             let (key, cost) = (try row.string("key_hash"), try row.integer("cost_nanos"))
@@ -327,6 +330,10 @@ public final class AccountStore: Service, Sendable {
         record.firstByteAt = try row.optionalDouble("first_byte_at").map(Date.init(timeIntervalSince1970:))
         record.finishedAt = try row.optionalDouble("finished_at").map(Date.init(timeIntervalSince1970:))
         record.responseCacheSourceID = try row.optionalString("response_cache_source_id")
+        // Written by this gateway only; an unreadable value reads as no attempts rather than no record.
+        if let responses = try row.optionalString("provider_responses") {
+            record.providerResponses = (try? JSONDecoder().decode([ProviderAttempt].self, from: Data(responses.utf8))) ?? []
+        }
         let status = try row.string("status")
         guard let parsed = GenerationStatus(rawValue: status) else {
             throw SQLRowError.mistyped(column: "status", expected: "a generation status")

@@ -20,6 +20,7 @@ public final class GenerationLease: Sendable {
         var firstByteAt: Date?
         var provider: String?
         var upstreamModel: String?
+        var attempts: [ProviderAttempt] = []
         /// Run once when the generation ends, whichever way (`whenEnded(_:)`).
         var endActions: [@Sendable (GenerationEnd) -> Void] = []
 
@@ -76,6 +77,11 @@ public final class GenerationLease: Sendable {
         }
     }
 
+    /// The upstream requests made so far, in order (recorded with the end).
+    public func attempted(_ attempts: [ProviderAttempt]) {
+        state.withLock { $0.attempts = attempts }
+    }
+
     /// Audio covering the first `characters` of the input has reached the client.
     public func delivered(characters: Int, at date: Date = Date()) {
         state.withLock { state in
@@ -107,7 +113,8 @@ public final class GenerationLease: Sendable {
             id: record.id, status: status,
             spokenCharacters: status == .completed
                 ? record.characters : max(state.deliveredCharacters, state.incurredCharacters),
-            firstByteAt: state.firstByteAt, provider: state.provider, upstreamModel: state.upstreamModel, at: date)
+            firstByteAt: state.firstByteAt, provider: state.provider, upstreamModel: state.upstreamModel,
+            attempts: state.attempts, at: date)
     }
 }
 
@@ -119,5 +126,6 @@ public struct GenerationEnd: Sendable, Equatable {
     public var firstByteAt: Date?
     public var provider: String?
     public var upstreamModel: String?
+    public var attempts: [ProviderAttempt] = []
     public var at: Date
 }

@@ -60,7 +60,7 @@ public final class GenerationLedger: Service, Sendable {
             try await store.finish(
                 id: end.id, status: end.status, spokenCharacters: end.spokenCharacters,
                 firstByteAt: end.firstByteAt, provider: end.provider, upstreamModel: end.upstreamModel,
-                at: end.at)
+                attempts: end.attempts, at: end.at)
         } catch {
             logger.error("could not record generation end", metadata: ["generation": "\(end.id)", "error": "\(error)"])
         }

@@ -29,6 +29,8 @@ public struct GenerationRecord: Sendable, Equatable {
     public var status: GenerationStatus
     /// For a generation answered from the speech cache: the generation that made the audio.
     public var responseCacheSourceID: String?
+    /// Every upstream request made for it, in order: OpenRouter's `provider_responses`.
+    public var providerResponses: [ProviderAttempt] = []
 
     public init(
         id: String, keyHash: String, model: String, provider: String, voice: String, format: String,

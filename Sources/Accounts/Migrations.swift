@@ -18,7 +18,7 @@ struct MigrationStatement: ExpressibleByStringLiteral {
 /// times) and text only.
 enum Migrations {
     /// The versions in order; `now` places the periods a backfill counts in.
-    static func versions(now: Date) -> [[MigrationStatement]] { [version1, version2(now: now), version3, version4, version5] }
+    static func versions(now: Date) -> [[MigrationStatement]] { [version1, version2(now: now), version3, version4, version5, version6] }
 
     private static let version1: [MigrationStatement] = [
         """
@@ -65,6 +65,9 @@ enum Migrations {
     private static let version5: [MigrationStatement] = [
         "ALTER TABLE generations ADD COLUMN response_cache_source_id TEXT"
     ]
+
+    /// Every upstream attempt of a generation (`ProviderAttempt`), as a JSON array; NULL for none.
+    private static let version6: [MigrationStatement] = ["ALTER TABLE generations ADD COLUMN provider_responses TEXT"]
 
     /// Per-period usage counters, kept by every charge (`AccountStore.finish`), backfilled from the
     /// generations of the periods that contain `now` (a generation counts in the period it started in).

@@ -7,6 +7,9 @@ import Synchronization
 /// resampled to 24 kHz and pushed through one encoder, so the pieces join into one continuous
 /// stream. Work is pulled: nothing is synthesized until the consumer asks, and at most
 /// `engine.parallelism` pieces are in flight, so memory stays bounded however long the input.
+/// Pieces start small, so the first audio comes soon, and grow as the stream gets ahead; each
+/// carries the moment its listener will need it (`SynthesisDeadline`), so a piece queued ahead
+/// waits behind other streams' more urgent ones.
 public struct SpeechAudioStream: AsyncSequence {
     public typealias Element = [UInt8]
 
@@ -155,12 +158,17 @@ final class PipelineState: AudioProducer {
     /// they say when the listener will run out (`deadline`).
     private var firstAudioAt: ContinuousClock.Instant?
     private var audioMade = Duration.zero
+    /// The characters and audio of the pieces that gave samples: the stream's own speaking rate,
+    /// for guessing how much audio the pieces still in flight will make.
+    private var spoken = (characters: 0, audio: Duration.zero)
+    /// Pieces started so far: each may be longer than the one before (`pieceLength`).
+    private var piecesStarted = 0
     /// The input up to the last piece started, for the offsets of the words in the next one.
     private var consumed: (index: String.Index, characters: Int)
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
-        self.splitter = SentenceSplitter(stream.text, firstMaxLength: stream.engine.firstPieceLength).makeIterator()
+        self.splitter = SentenceSplitter(stream.text).makeIterator()
         self.consumed = (stream.text.startIndex, 0)
     }
 
@@ -195,18 +203,23 @@ final class PipelineState: AudioProducer {
                 piece.task.cancel()
             }
             try Task.checkCancellation()
+            audioMade += audio.duration
+            if !audio.samples.isEmpty {
+                spoken.characters += piece.characters
+                spoken.audio += audio.duration
+            }
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
             output += try sink.write(audio)
             if let progress = stream.progress, progress.timesWords {
-                let before = audioMade.components
-                let seconds = Double(before.seconds) + Double(before.attoseconds) * 1e-18
+                // The piece just made starts where the audio before it ended.
+                let start = (audioMade - audio.duration).components
+                let seconds = Double(start.seconds) + Double(start.attoseconds) * 1e-18
                 progress.noteWords(
                     (audio.words ?? audio.placedWords(for: piece.text)).map {
                         $0.shifted(by: seconds, characters: piece.offset)
                     })
             }
-            audioMade += audio.duration
             stream.progress?.noteLibraryMessages(audio.libraryMessages)
             // Pieces are synthesized apart, and engines trim the silence after a last sentence:
             // between sentences the listener gets a pause of at least `sentencePause`.
@@ -227,20 +240,50 @@ final class PipelineState: AudioProducer {
     /// the piece's own synthesis and the hop to the client.
     static let deadlineMargin = Duration.milliseconds(500)
 
-    /// When the next piece started now is needed: at once for a stream that has sent nothing
-    /// yet; otherwise when a listener who started at the first audio will have heard everything
-    /// made so far, less `deadlineMargin`. Pieces still in flight are not counted, which errs
+    /// When a piece started now, behind the pieces in flight, is needed: at once when no audio
+    /// comes before it; otherwise when a listener who starts at the first audio (now, if none has
+    /// left yet) will have heard the audio made so far and what the pieces in flight will make,
+    /// less `deadlineMargin`. The pauses those pieces may end with are not counted, which errs
     /// early.
     private var deadline: ContinuousClock.Instant {
-        guard let firstAudioAt else { return .now }
-        return firstAudioAt + audioMade - Self.deadlineMargin
+        let ahead = audioMade + inFlight.reduce(Duration.zero) { $0 + estimatedAudio(characters: $1.characters) }
+        guard ahead > .zero else { return .now }
+        return (firstAudioAt ?? .now) + ahead - Self.deadlineMargin
+    }
+
+    /// Seconds of audio a character makes before the stream has measured its own rate: less than
+    /// the built-in voices make (Piper's joe speaks 1,000 characters in 57 s), so a guess errs early.
+    static let assumedSecondsPerCharacter = 0.04
+
+    /// The audio `characters` characters should make, at the stream's own rate so far.
+    private func estimatedAudio(characters: Int) -> Duration {
+        let perCharacter =
+            spoken.characters > 0
+            ? spoken.audio / .seconds(1) / Double(spoken.characters)
+            : Self.assumedSecondsPerCharacter / max(stream.speed, 0.25)
+        let seconds = perCharacter * Double(characters)
+        // A piece holds at most `SentenceSplitter`'s 400 characters: minutes at the very most.
+        return seconds.isFinite ? .seconds(min(max(seconds, 0), 3_600)) : .zero
+    }
+
+    /// The most characters piece `index` (from 0) may hold: the engine's first-piece length,
+    /// growing `SentenceSplitter.growth`-fold with each piece up to `SentenceSplitter`'s usual limit, so the first audio comes
+    /// soon and later pieces, made while the listener has audio in hand, cost fewer calls.
+    func pieceLength(_ index: Int) -> Int {
+        let longest = SentenceSplitter.defaultMaxLength
+        var length = min(max(stream.engine.firstPieceLength, 1), longest)
+        for _ in 0..<min(index, 16) where length < longest { length = min(length * SentenceSplitter.growth, longest) }
+        return length
     }
 
     /// The pause between two sentences: eSpeak NG's own CLI leaves 0.31-0.34 s at 175 wpm.
     static let sentencePause = Duration.milliseconds(250)
 
     private func fill() {
-        while inFlight.count < max(stream.engine.parallelism, 1), let text = splitter.next() {
+        while inFlight.count < max(stream.engine.parallelism, 1),
+            let text = splitter.next(maxLength: pieceLength(piecesStarted))
+        {
+            piecesStarted += 1
             let engine = stream.engine
             let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
             consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count

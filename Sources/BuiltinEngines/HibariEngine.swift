@@ -61,11 +61,12 @@ public final class HibariEngine: ScheduledEngine {
         self.parallelism = scheduler.threadCount
     }
 
-    /// The default, on purpose: a 100-character first sentence (6.5 s of speech) costs about 0.13 s
-    /// of CPU in a release build, so cutting the first piece shorter, mid-sentence, would buy
-    /// little. (Debug build, under load, 360 characters: first byte 0.76-0.90 s, all 22.7 s of
-    /// speech in 1.5-1.8 s; local/piper with 40 characters: 0.64-0.71 s and 3.1 s.)
-    public var firstPieceLength: Int { 160 }
+    /// A stream's first piece is the first few words (cut at a clause or word boundary, where
+    /// hibari cuts long sentences): about 1.5 s of speech, some 25 ms of CPU in a release build,
+    /// where a whole first sentence cost 0.62 s to the first byte under load. The pieces after grow
+    /// twofold each (`SentenceSplitter.growth`), so the listener's buffer grows faster than the
+    /// pieces it waits for.
+    public var firstPieceLength: Int { 24 }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let pieces = try await phonemizer.pieces(in: text)

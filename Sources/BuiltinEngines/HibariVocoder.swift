@@ -45,6 +45,8 @@ enum HibariVocoder {
     /// The analysis window for the pulse train: a unit cosine then peaks at 1 in the STFT, so
     /// exp(lh) is the harmonic's magnitude.
     static let analysisWindow: [Float] = window.map { $0 / Float(fftSize / 4) }
+    /// The synthesis window with the inverse transform's 1/n_fft folded in.
+    static let synthesisWindow: [Float] = window.map { $0 / Float(fftSize) }
 
     /// Band-limited pulse train for `f0` (Hz per frame, linearly interpolated to samples): every
     /// harmonic below 11 kHz at unit amplitude, Σ_{h≤H} cos(h·t) = sin((H+½)t) / (2 sin(t/2)) − ½.
@@ -107,13 +109,14 @@ enum HibariVocoder {
                     spectrum.residualLogMagnitude, spectrum.residualPhase,
                 ].allSatisfy { $0.count == bins * frames }, "every spectrum must hold bins × frames values")
         guard frames > 0 else { return [] }
+        let center = fftSize / 2
+        // torch.stft(center=True): frame f covers samples [f·hop − n_fft/2, f·hop + n_fft/2) of
+        // the pulse train, reflected at its ends; padded once, so frame f starts at f·hop here.
         let excitation = pulses(f0: spectrum.f0)
-        let plans = FFTPlans.shared
+        let padded = (-center..<excitation.count + center).map { excitation[reflected($0, count: excitation.count)] }
+        let transform = FFTFrame(plans: FFTPlans.shared)
         let blocks = fftSize / hop
         var sum = [Float](repeating: 0, count: (frames + blocks - 1) * hop)
-        var frameSamples = [Float](repeating: 0, count: fftSize)
-        var bands = [Float](repeating: 0, count: bins * 2)
-        let center = fftSize / 2
         // The factors of S, computed in one pass over the model's bin-major layout and stored
         // frame by frame: the harmonic part's rotation, and the noise plus the residual. (15%
         // less time than reading the five spectra bin by bin for every frame.)
@@ -135,14 +138,13 @@ enum HibariVocoder {
                 additive[out + 1] = noiseImaginary * noiseScale + sin(residualPhase) * residual
             }
         }
+        let (samples, bands) = (transform.samples, transform.bands)
         for frame in 0..<frames {
-            // torch.stft(center=True): frame f covers samples [f·hop − n_fft/2, f·hop + n_fft/2) of
-            // the pulse train, reflected at its ends.
+            let start = frame * hop
             for n in 0..<fftSize {
-                frameSamples[n] =
-                    excitation[reflected(frame * hop + n - center, count: excitation.count)] * analysisWindow[n]
+                samples[n] = padded[start + n] * analysisWindow[n]
             }
-            plans.forward(frameSamples, into: &bands)
+            transform.forward()
             let base = 2 * frame * bins
             for bin in 0..<bins {
                 let (real, imaginary) = (bands[2 * bin], bands[2 * bin + 1])
@@ -153,10 +155,9 @@ enum HibariVocoder {
             // A real signal's DC and Nyquist bins are real; the inverse transform ignores the rest.
             bands[1] = 0
             bands[2 * bins - 1] = 0
-            plans.inverse(&bands, into: &frameSamples)
-            let start = frame * hop
+            transform.inverse()
             for n in 0..<fftSize {
-                sum[start + n] += frameSamples[n] / Float(fftSize) * window[n]
+                sum[start + n] += samples[n] * synthesisWindow[n]
             }
         }
         return (0..<frames * hop).map { sample in
@@ -205,17 +206,19 @@ enum HibariVocoder {
 // @unchecked: the plans are immutable after init, and FFTW's new-array execute functions may run
 // one plan on many threads at once.
 final class FFTPlans: @unchecked Sendable {
-    private let forwardPlan: fftwf_plan
-    private let inversePlan: fftwf_plan
+    fileprivate let forwardPlan: fftwf_plan
+    fileprivate let inversePlan: fftwf_plan
     let size: Int
 
     static let shared = FFTPlans(size: HibariVocoder.fftSize)
 
     private init(size: Int) {
         self.size = size
-        // FFTW_ESTIMATE plans without touching the arrays; FFTW_UNALIGNED lets every call bring
-        // its own (Swift arrays are not 16-byte aligned for sure).
-        let flags = UInt32(FFTW_ESTIMATE) | UInt32(FFTW_UNALIGNED)
+        // FFTW_ESTIMATE plans without touching the arrays, and picks the same algorithm in every
+        // process (FFTW_MEASURE could pick another per run, and the same request must give the
+        // same bytes). The plans use SIMD: every array they run on comes from fftwf_alloc, so it
+        // has the alignment of the arrays planned with (FFTW_UNALIGNED would forbid SIMD).
+        let flags = UInt32(FFTW_ESTIMATE)
         guard let real = fftwf_alloc_real(size), let complex = fftwf_alloc_complex(size / 2 + 1) else {
             fatalError("FFTW could not allocate \(size)-point buffers")
         }
@@ -235,29 +238,45 @@ final class FFTPlans: @unchecked Sendable {
         fftwf_destroy_plan(forwardPlan)
         fftwf_destroy_plan(inversePlan)
     }
+}
 
-    /// The unnormalized forward transform of `size` samples into `size/2 + 1` (re, im) pairs.
-    func forward(_ samples: [Float], into bands: inout [Float]) {
-        precondition(samples.count == size && bands.count == size + 2)
-        var input = samples
-        input.withUnsafeMutableBufferPointer { input in
-            bands.withUnsafeMutableBufferPointer { output in
-                output.baseAddress!.withMemoryRebound(to: fftwf_complex.self, capacity: size / 2 + 1) {
-                    fftwf_execute_dft_r2c(forwardPlan, input.baseAddress!, $0)
-                }
-            }
+/// One thread's 1200-point transform and its memory, allocated by FFTW (SIMD-aligned) once per
+/// waveform and reused for every frame: `samples` (`size` values) and `bands` (`size/2 + 1`
+/// (re, im) pairs). Not Sendable: one waveform call owns it.
+final class FFTFrame {
+    let samples: UnsafeMutableBufferPointer<Float>
+    let bands: UnsafeMutableBufferPointer<Float>
+    private let plans: FFTPlans
+
+    init(plans: FFTPlans) {
+        // fftwf_alloc_real of size + 2 floats: the same bytes and alignment as size/2 + 1 complex.
+        guard let samples = fftwf_alloc_real(plans.size), let bands = fftwf_alloc_real(plans.size + 2) else {
+            fatalError("FFTW could not allocate \(plans.size)-point buffers")
+        }
+        self.samples = UnsafeMutableBufferPointer(start: samples, count: plans.size)
+        self.bands = UnsafeMutableBufferPointer(start: bands, count: plans.size + 2)
+        self.samples.initialize(repeating: 0)
+        self.bands.initialize(repeating: 0)
+        self.plans = plans
+    }
+
+    deinit {
+        fftwf_free(samples.baseAddress)
+        fftwf_free(bands.baseAddress)
+    }
+
+    /// The unnormalized forward transform of `samples` into `bands`.
+    func forward() {
+        bands.baseAddress!.withMemoryRebound(to: fftwf_complex.self, capacity: plans.size / 2 + 1) {
+            fftwf_execute_dft_r2c(plans.forwardPlan, samples.baseAddress!, $0)
         }
     }
 
-    /// The unnormalized inverse transform (`size` times the inverse DFT). Overwrites `bands`.
-    func inverse(_ bands: inout [Float], into samples: inout [Float]) {
-        precondition(samples.count == size && bands.count == size + 2)
-        bands.withUnsafeMutableBufferPointer { input in
-            samples.withUnsafeMutableBufferPointer { output in
-                input.baseAddress!.withMemoryRebound(to: fftwf_complex.self, capacity: size / 2 + 1) {
-                    fftwf_execute_dft_c2r(inversePlan, $0, output.baseAddress!)
-                }
-            }
+    /// The unnormalized inverse transform (`size` times the inverse DFT) of `bands` into
+    /// `samples`. Overwrites `bands`.
+    func inverse() {
+        bands.baseAddress!.withMemoryRebound(to: fftwf_complex.self, capacity: plans.size / 2 + 1) {
+            fftwf_execute_dft_c2r(plans.inversePlan, $0, samples.baseAddress!)
         }
     }
 }

@@ -78,7 +78,8 @@ final class OnnxRuntime: @unchecked Sendable {
     }
 
     /// Loads the model at `modelPath` with `threads` intra-op threads (1: every run computes on
-    /// the calling thread alone).
+    /// the calling thread alone), every graph optimization, and no memory pattern (inputs vary in
+    /// length).
     func session(modelPath: String, threads: Int) throws -> OnnxSession {
         var options: OpaquePointer?
         try check(api.CreateSessionOptions!(&options))
@@ -87,6 +88,10 @@ final class OnnxRuntime: @unchecked Sendable {
         try check(api.SetIntraOpNumThreads!(options, Int32(threads)))
         try check(api.SetInterOpNumThreads!(options, 1))
         try check(api.SetSessionGraphOptimizationLevel!(options, ORT_ENABLE_ALL))
+        // The memory pattern plans a run's allocations once per distinct input shape and keeps the
+        // plan; hibari's input length differs nearly every run, so it would plan (tracing a run)
+        // and keep a plan per length for nothing. The CPU arena still reuses the memory.
+        try check(api.DisableMemPattern!(options))
         try check(api.SetSessionLogSeverityLevel!(options, Int32(ORT_LOGGING_LEVEL_ERROR.rawValue)))
         var session: OpaquePointer?
         try check(api.CreateSession!(environment, modelPath, options, &session))

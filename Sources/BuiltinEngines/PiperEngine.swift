@@ -160,6 +160,12 @@ final class LoadedPiperVoice: Sendable {
     let phonemizer: PiperPhonemizer
     let stamp: [FileStamp?]
 
+    /// The model's path with its files' sizes and times: replacing either file changes it.
+    var identity: String {
+        ([voice.modelPath] + stamp.map { $0.map { "\($0.size)@\($0.modified.timeIntervalSince1970)" } ?? "-" })
+            .joined(separator: " ")
+    }
+
     /// Prepares sherpa-onnx's copy in `preparedDirectory` and loads it: seconds of blocking work.
     init(_ voice: PiperVoice, sherpa: SherpaOnnxLibrary, preparedDirectory: String, espeak: EspeakEngine) throws {
         stamp = FileStamp.of(voice)

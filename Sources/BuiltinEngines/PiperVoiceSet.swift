@@ -19,7 +19,9 @@ struct PiperVoiceSet: Sendable {
 
     /// The voices as the model lists them, with their eSpeak NG language.
     var roster: [VoiceRoster.Voice] {
-        served.map { VoiceRoster.Voice(name: $0.name, language: $0.voice.voice.espeakVoice) }
+        served.map {
+            VoiceRoster.Voice(name: $0.name, language: $0.voice.voice.espeakVoice, identity: $0.voice.identity)
+        }
     }
 
     /// The voice and speaker `name` asks for: an installed voice by its name, else one of

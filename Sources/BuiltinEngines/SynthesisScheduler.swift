@@ -1,12 +1,20 @@
 import Foundation
 import SpeechCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The threads every built-in engine's synthesis runs on, one per core, shared by all requests:
 /// a free thread takes the queued piece with the earliest deadline (`SynthesisDeadline`), so a
 /// stream whose listener is about to run out of audio goes before one with seconds in hand, and
 /// a new stream's first piece (due now) before pieces due later. Pieces with the same deadline
 /// run in the order they came. A piece whose task is cancelled (its client went away) leaves the
 /// queue at once and never runs.
+///
+/// The threads run at a lower priority than the rest of the process (`niceness`), so while
+/// every core synthesizes, the event loops still answer `/health`, refuse a stream with 503 and
+/// write audio at once: synthesis takes what CPU they leave.
 ///
 /// The queue and the threads' lifetimes are guarded by one `NSCondition`; the work itself runs
 /// outside it.
@@ -22,6 +30,12 @@ public final class SynthesisScheduler: @unchecked Sendable {
     }
 
     public let threadCount: Int
+    /// How much nicer than the process its threads run (Linux's per-thread nice value, 0-19).
+    public let niceness: Int32
+    /// The threads' usual niceness: 5 gives a thread of the process about three times the CPU
+    /// share of a busy synthesis thread when both want a core (the kernel's nice-to-weight
+    /// table), while synthesis still gets every idle cycle.
+    public static let workerNiceness: Int32 = 5
     private let condition = NSCondition()
     /// Queued jobs, latest deadline first, so the next to run is the last.
     private var queue: [Job] = []
@@ -31,9 +45,11 @@ public final class SynthesisScheduler: @unchecked Sendable {
     private var liveThreads = 0
     private var stopped: [CheckedContinuation<Void, Never>] = []
 
-    /// Starts `threads` worker threads (at least one).
-    public init(threads: Int) {
+    /// Starts `threads` worker threads (at least one), `niceness` (clamped to 0-19) nicer than
+    /// the process.
+    public init(threads: Int, niceness: Int32 = workerNiceness) {
         threadCount = max(threads, 1)
+        self.niceness = min(max(niceness, 0), 19)
         liveThreads = threadCount
         for index in 0..<threadCount {
             let thread = Thread { [self] in work() }
@@ -116,6 +132,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
 
     /// One worker thread: takes the earliest job, runs it outside the lock, until shutdown.
     private func work() {
+        lowerPriority()
         condition.lock()
         while true {
             if let job = queue.popLast() {
@@ -135,6 +152,19 @@ public final class SynthesisScheduler: @unchecked Sendable {
         if liveThreads == 0 { stopped.removeAll() }
         condition.unlock()
         for continuation in waiting { continuation.resume() }
+    }
+
+    /// Makes the calling thread `niceness` nicer than it is. On Linux the nice value belongs to
+    /// a thread, and `setpriority(PRIO_PROCESS, 0, …)` sets the caller's alone. Raising it needs
+    /// no privilege; should it fail, the thread simply keeps the process's priority.
+    private func lowerPriority() {
+        #if os(Linux)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        errno = 0
+        let current = getpriority(which, 0)
+        guard errno == 0 else { return }
+        _ = setpriority(which, 0, min(current + niceness, 19))
+        #endif
     }
 
     private func locked<T>(_ body: () -> T) -> T {

@@ -90,7 +90,7 @@ typedef struct OrtApi {
     /*  14 */ void (*EnableProfiling)(void); // not called
     /*  15 */ void (*DisableProfiling)(void); // not called
     /*  16 */ void (*EnableMemPattern)(void); // not called
-    /*  17 */ void (*DisableMemPattern)(void); // not called
+    /*  17 */ OrtStatus *(*DisableMemPattern)(OrtSessionOptions *options);
     /*  18 */ void (*EnableCpuMemArena)(void); // not called
     /*  19 */ void (*DisableCpuMemArena)(void); // not called
     /*  20 */ void (*SetSessionLogId)(void); // not called

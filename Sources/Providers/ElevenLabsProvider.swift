@@ -10,6 +10,8 @@ public struct ElevenLabsProvider: SpeechProvider {
     public let speedRange: ClosedRange<Double>? = 0.7...1.2
     public let maxInputCharacters = 10_000
     public let passthroughFormats: Set<AudioFormat> = [.mp3]
+    /// Instant voice cloning (`ElevenLabsVoiceCloning.swift`) takes several recordings.
+    public let maxReferenceAudios = 3
     let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.elevenlabs.io", apiKey: String, client: UpstreamClient) {
@@ -17,6 +19,7 @@ public struct ElevenLabsProvider: SpeechProvider {
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
+        if let references = request.references { return try await synthesizeCloned(request, references: references) }
         // A speed joins the options' own `voice_settings`; without one those pass through untouched.
         let settings = request.speed.map { speed in
             var options: [String: JSONValue] = [:]

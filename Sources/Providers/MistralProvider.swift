@@ -5,12 +5,15 @@ import NIOHTTP1
 
 /// Mistral's Voxtral TTS: JSON with `voice_id`, answered as SSE `speech.audio.delta` events with
 /// base64 audio (float32 samples for `pcm`), or as one JSON `{"audio_data"}` when not streamed.
+/// A voice to clone goes as one base64 recording in `ref_audio`, instead of `voice_id`; Mistral
+/// documents no field for its transcript, so none is sent.
 public struct MistralProvider: SpeechProvider {
     public let slug = "mistral"
     public let name = "Mistral"
     public let speedRange: ClosedRange<Double>? = nil
     public let maxInputCharacters = 4_000
     public let passthroughFormats: Set<AudioFormat> = [.mp3]
+    public let maxReferenceAudios = 1
     let account: UpstreamAccount
 
     public init(baseURL: String = "https://api.mistral.ai", apiKey: String, client: UpstreamClient) {
@@ -18,8 +21,10 @@ public struct MistralProvider: SpeechProvider {
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
+        let reference = request.references?.audio.first?.base64
         let body = SpeechBody(
-            model: request.model, input: request.input, voiceID: request.voice, responseFormat: request.format.rawValue)
+            model: request.model, input: request.input, voiceID: reference == nil ? request.voice : nil,
+            refAudio: reference, responseFormat: request.format.rawValue)
         let format = request.format
         return try await account.postJSON(
             "/v1/audio/speech", body: MergedBody(body, options: request.options),
@@ -40,13 +45,16 @@ extension MistralProvider {
     struct SpeechBody: Encodable, Sendable {
         var model: String
         var input: String
-        var voiceID: String
+        var voiceID: String?
+        /// Base64 reference audio to clone the voice from; it takes precedence over `voice_id`.
+        var refAudio: String?
         var responseFormat: String
         var stream = true
 
         enum CodingKeys: String, CodingKey {
             case model, input, stream
             case voiceID = "voice_id"
+            case refAudio = "ref_audio"
             case responseFormat = "response_format"
         }
     }

@@ -39,6 +39,8 @@ public struct UpstreamRequest: Sendable {
     /// `provider.options[slug]` for this provider only, merged into the upstream body.
     public var options: [String: JSONValue]
     public var instructions: String?
+    /// The voice to clone, for a provider whose `maxReferenceAudios` covers it.
+    public var references: VoiceReferences? = nil
 }
 
 /// An upstream speech API behind one adapter.
@@ -57,6 +59,13 @@ public protocol SpeechProvider: Sendable {
     /// Sends the request and returns the audio as it arrives. Throws `ProviderError` when the
     /// upstream refuses (non-2xx) or cannot be reached; the stream throws it for a bad body.
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream
+    /// How many `input_references` recordings the upstream clones a voice from; 0: it cannot clone.
+    var maxReferenceAudios: Int { get }
+}
+
+extension SpeechProvider {
+    /// Most upstreams speak only their own voices. A wrapper must pass the wrapped one's on.
+    public var maxReferenceAudios: Int { 0 }
 }
 
 /// The body of an upstream response, decoded chunk by chunk as it is read (pull-driven, so

@@ -28,7 +28,7 @@ public final class ServingProvider: Sendable {
 /// The audio of one response from upstream providers, in the response's format.
 ///
 /// Endpoints are tried in order until one yields its first audio; a failure before that falls
-/// back to the next (unless the request forbids it or the failure is the request's own fault).
+/// back to the next (unless the failure is the request's own fault; routing chose which may be tried).
 /// After the first byte there is no retry: an error ends the stream. Input longer than the
 /// provider accepts is sent as consecutive sentence-aligned pieces through the same provider.
 /// A format the provider makes itself (`passthroughFormats`: mp3 from all, opus/aac/flac from
@@ -133,7 +133,9 @@ final class UpstreamState: AudioProducer {
             } catch let error as ProviderError {
                 lastError = error
                 let more = position + 1 < stream.endpoints.count
-                guard error.allowsFallback, request.allowFallbacks, more else { throw error }
+                // Which endpoints a request may fall back to (`allow_fallbacks`) is routing's
+                // choice: every endpoint here is one it may try.
+                guard error.allowsFallback, more else { throw error }
             }
         }
         throw lastError!
@@ -157,7 +159,7 @@ final class UpstreamState: AudioProducer {
         return try await provider.synthesize(
             UpstreamRequest(
                 model: endpoint.model, input: piece, voice: stream.speech.voice, format: upstreamFormat, speed: speed,
-                options: options, instructions: request.instructions))
+                options: options, instructions: request.instructions, references: request.references))
     }
 
     private func convert(_ chunk: UpstreamChunk, into sink: AudioSink) throws -> [UInt8] {

@@ -26,27 +26,64 @@ public enum UpstreamCatalog {
             return value
         }
         var providers: [String: any SpeechProvider] = [:]
-        if let key = value("OPENAI_API_KEY") {
-            providers["openai"] = OpenAIProvider(
-                baseURL: value("OPENAI_BASE_URL") ?? "https://api.openai.com/v1", apiKey: key, client: client)
-        }
-        if let key = value("AZURE_SPEECH_KEY"), value("AZURE_SPEECH_REGION") != nil || value("AZURE_SPEECH_ENDPOINT") != nil {
-            providers["azure"] = AzureProvider(
-                apiKey: key, region: value("AZURE_SPEECH_REGION"), endpoint: value("AZURE_SPEECH_ENDPOINT"), client: client)
-        }
-        if let key = value("MISTRAL_API_KEY") {
-            providers["mistral"] = MistralProvider(
-                baseURL: value("MISTRAL_BASE_URL") ?? "https://api.mistral.ai", apiKey: key, client: client)
-        }
-        if let key = value("ELEVENLABS_API_KEY") {
-            providers["elevenlabs"] = ElevenLabsProvider(
-                baseURL: value("ELEVENLABS_BASE_URL") ?? "https://api.elevenlabs.io", apiKey: key, client: client)
-        }
-        if let key = value("GOOGLE_API_KEY") {
-            providers["google"] = GoogleProvider(
-                baseURL: value("GOOGLE_BASE_URL") ?? "https://texttospeech.googleapis.com", apiKey: key, client: client)
+        for kind in ProviderKind.allCases {
+            guard let key = value(kind.keyVariable) else { continue }
+            if kind == .azure {
+                guard value("AZURE_SPEECH_REGION") != nil || value("AZURE_SPEECH_ENDPOINT") != nil else { continue }
+                providers[kind.rawValue] = AzureProvider(
+                    apiKey: key, region: value("AZURE_SPEECH_REGION"), endpoint: value("AZURE_SPEECH_ENDPOINT"),
+                    client: client)
+            } else {
+                providers[kind.rawValue] = kind.provider(
+                    baseURL: kind.baseURLVariable.flatMap(value), apiKey: key, client: client)
+            }
         }
         return providers
+    }
+
+    /// The upstream APIs a deployment can speak; the raw value is the provider slug.
+    public enum ProviderKind: String, Sendable, CaseIterable {
+        case openai, azure, mistral, elevenlabs, google
+
+        /// The environment variable of the one-deployment shorthand's key, and of its base URL.
+        var keyVariable: String {
+            switch self {
+            case .openai: "OPENAI_API_KEY"
+            case .azure: "AZURE_SPEECH_KEY"
+            case .mistral: "MISTRAL_API_KEY"
+            case .elevenlabs: "ELEVENLABS_API_KEY"
+            case .google: "GOOGLE_API_KEY"
+            }
+        }
+
+        var baseURLVariable: String? {
+            switch self {
+            case .openai: "OPENAI_BASE_URL"
+            case .azure: nil
+            case .mistral: "MISTRAL_BASE_URL"
+            case .elevenlabs: "ELEVENLABS_BASE_URL"
+            case .google: "GOOGLE_BASE_URL"
+            }
+        }
+
+        /// An adapter of this kind at `baseURL` (the provider's own when nil; for Azure, the full
+        /// endpoint URL, which it needs), named `name` where the adapter takes a name.
+        public func provider(baseURL: String?, apiKey: String, client: UpstreamClient, name: String? = nil)
+            -> any SpeechProvider
+        {
+            switch self {
+            case .openai:
+                OpenAIProvider(
+                    baseURL: baseURL ?? "https://api.openai.com/v1", apiKey: apiKey, client: client,
+                    name: name ?? "OpenAI")
+            case .azure: AzureProvider(apiKey: apiKey, region: nil, endpoint: baseURL, client: client)
+            case .mistral: MistralProvider(baseURL: baseURL ?? "https://api.mistral.ai", apiKey: apiKey, client: client)
+            case .elevenlabs:
+                ElevenLabsProvider(baseURL: baseURL ?? "https://api.elevenlabs.io", apiKey: apiKey, client: client)
+            case .google:
+                GoogleProvider(baseURL: baseURL ?? "https://texttospeech.googleapis.com", apiKey: apiKey, client: client)
+            }
+        }
     }
 
     static let created = 1_776_470_400  // 2026-04-18, when OpenRouter listed its first speech models

@@ -38,6 +38,26 @@ public final class UpstreamClient: Service, Sendable {
         _ request: HTTPClientRequest, provider: String, secret: UpstreamSecret,
         decoder: @escaping @Sendable (HTTPClientResponse) -> any BodyDecoder
     ) async throws -> UpstreamStream {
+        let response = try await accepted(request, provider: provider, secret: secret)
+        return UpstreamStream(body: response.body, decoder: decoder(response), provider: provider, secret: secret)
+    }
+
+    /// Sends `request` and returns its whole 2xx body, at most `limit` bytes: a small JSON answer.
+    func collect(
+        _ request: HTTPClientRequest, provider: String, secret: UpstreamSecret, limit: Int = 64 * 1024
+    ) async throws -> ByteBuffer {
+        let response = try await accepted(request, provider: provider, secret: secret)
+        do {
+            return try await response.body.collect(upTo: limit)
+        } catch {
+            throw ProviderError.from(transport: error, provider: provider).redacting(secret)
+        }
+    }
+
+    /// The response to `request` when it is a 2xx; any other answer is thrown as a `ProviderError`.
+    private func accepted(
+        _ request: HTTPClientRequest, provider: String, secret: UpstreamSecret
+    ) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: deadline)
@@ -55,7 +75,7 @@ public final class UpstreamClient: Service, Sendable {
                 message: "\(provider) answered \(response.status.code): \(detail)"
             ).redacting(secret)
         }
-        return UpstreamStream(body: response.body, decoder: decoder(response), provider: provider, secret: secret)
+        return response
     }
 }
 

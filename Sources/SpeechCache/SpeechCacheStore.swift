@@ -3,6 +3,7 @@ import Synchronization
 
 /// Finished audio on local disk, one file per key (`<key>.audio`, with `<key>.json` holding its
 /// source generation and expiry), kept under a size limit by evicting the least recently used.
+/// `statistics.json` keeps the hits, misses and evictions across restarts, for `cache stats`.
 ///
 /// A miss is written to a temporary file (`<key>.<uuid>.tmp`) and renamed only once its stream
 /// completed (`CacheFill.commit`), so a cancelled or crashed miss never leaves an entry; the
@@ -18,6 +19,9 @@ public final class SpeechCacheStore: Sendable {
 
     /// The accepted range of `limitBytes`: 1 KiB to 1 TiB.
     public static let limitRange = 1_024...(1 << 40)
+
+    /// The file in the directory that keeps the counters.
+    static let statisticsFile = "statistics.json"
 
     struct Entry {
         var size: Int
@@ -60,7 +64,7 @@ public final class SpeechCacheStore: Sendable {
         var state = State()
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         let loaded = Self.wholeEntries(in: directory, names: names)
-        for name in names {
+        for name in names where name != Self.statisticsFile {
             let key = String(name.prefix { $0 != "." })
             guard let metadata = loaded[key], metadata.expiresAt > now.timeIntervalSince1970,
                 name == "\(key).audio" || name == "\(key).json"
@@ -76,12 +80,14 @@ public final class SpeechCacheStore: Sendable {
                 size: metadata.size, expiresAt: Date(timeIntervalSince1970: metadata.expiresAt),
                 source: metadata.source, lastUse: state.tick())
         }
+        state.statistics = Self.counters(in: directory)
         state.statistics.limitBytes = limitBytes
         self.state = Mutex(state)
         self.state.withLock { state in
             state.statistics.entries = state.entries.count
             state.statistics.bytes = state.entries.values.reduce(0) { $0 + $1.size }
             evict(&state)
+            saveCounters(state)
         }
     }
 
@@ -113,6 +119,7 @@ public final class SpeechCacheStore: Sendable {
                     let now = state.tick()
                     state.entries[key.hex]?.lastUse = now
                     state.statistics.hits += 1
+                    saveCounters(state)
                     return .hit(CacheReader(handle: handle, size: entry.size), source: entry.source)
                 }
                 remove(key.hex, from: &state)
@@ -120,6 +127,7 @@ public final class SpeechCacheStore: Sendable {
             if let fill = state.fills[key.hex], let handle = try? FileHandle(forReadingFrom: fill.temporaryURL) {
                 state.statistics.hits += 1
                 state.statistics.coalesced += 1
+                saveCounters(state)
                 return .follow(CacheReader(handle: handle, fill: fill), source: fill.source)
             }
             let temporary = directory.appendingPathComponent("\(key.hex).\(UUID().uuidString).tmp")
@@ -131,6 +139,7 @@ public final class SpeechCacheStore: Sendable {
                 expiresAt: now.addingTimeInterval(TimeInterval(ttlSeconds)))
             state.fills[key.hex] = fill
             state.statistics.misses += 1
+            saveCounters(state)
             return .lead(fill)
         }
     }
@@ -168,12 +177,14 @@ public final class SpeechCacheStore: Sendable {
             } catch {
                 try? FileManager.default.removeItem(at: fill.temporaryURL)
                 remove(fill.key.hex, from: &state)
+                saveCounters(state)
                 return
             }
             state.entries[fill.key.hex] = Entry(
                 size: size, expiresAt: fill.expiresAt, source: fill.source, lastUse: state.tick())
             state.statistics.entries = state.entries.count
             state.statistics.bytes += size
+            saveCounters(state)
         }
     }
 
@@ -206,12 +217,32 @@ public final class SpeechCacheStore: Sendable {
         }
     }
 
+    /// Writes the counters (hits, misses, coalesced, evictions) to `statistics.json`; a failed
+    /// write only leaves `cache stats` behind.
+    private func saveCounters(_ state: State) {
+        guard let data = try? JSONEncoder().encode(state.statistics) else { return }
+        try? data.write(to: directory.appendingPathComponent(Self.statisticsFile), options: .atomic)
+    }
+
+    /// The counters `statistics.json` in `directory` holds, zero when it is missing or unreadable.
+    static func counters(in directory: URL) -> SpeechCacheStatistics {
+        let saved = (try? Data(contentsOf: directory.appendingPathComponent(statisticsFile)))
+            .flatMap { try? JSONDecoder().decode(SpeechCacheStatistics.self, from: $0) }
+        var statistics = SpeechCacheStatistics()
+        statistics.hits = max(0, saved?.hits ?? 0)
+        statistics.misses = max(0, saved?.misses ?? 0)
+        statistics.coalesced = max(0, saved?.coalesced ?? 0)
+        statistics.evictions = max(0, saved?.evictions ?? 0)
+        return statistics
+    }
+
     /// The entries and bytes stored in `directory`, read from disk without opening a store
-    /// (which would remove a running server's temporary files): `speechrouter cache stats`.
+    /// (which would remove a running server's temporary files), with the counters the last
+    /// store there saved: `speechrouter cache stats`.
     public static func storedStatistics(directory: URL) -> SpeechCacheStatistics {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         let entries = wholeEntries(in: directory, names: names)
-        var statistics = SpeechCacheStatistics()
+        var statistics = counters(in: directory)
         statistics.entries = entries.count
         statistics.bytes = entries.values.reduce(0) { $0 + $1.size }
         return statistics
@@ -222,7 +253,7 @@ public final class SpeechCacheStore: Sendable {
     public static func clear(directory: URL) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var removed = 0
-        for name in names where name.hasSuffix(".audio") || name.hasSuffix(".json") {
+        for name in names where name != statisticsFile && (name.hasSuffix(".audio") || name.hasSuffix(".json")) {
             if (try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))) != nil,
                 name.hasSuffix(".audio")
             {

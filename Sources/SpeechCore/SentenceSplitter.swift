@@ -1,14 +1,22 @@
 /// Cuts text into pieces that are spoken one at a time, so audio can stream while the rest is
 /// still being synthesized. Pieces end after sentence punctuation or a line break; a piece longer
-/// than `maxLength` is cut at the last comma or space before the limit, so one piece never holds
-/// more than a bounded amount of audio however the text is written.
+/// than its limit is cut at the last comma or space before it, so one piece never holds more than
+/// a bounded amount of audio however the text is written. The first piece's limit is
+/// `firstMaxLength`, and each piece after may be `growth` times longer than the one before, up to
+/// `maxLength`: small at the start, so the first audio comes soon, and larger once the listener
+/// has a buffer (fewer, longer pieces cost less per character and sound more natural).
 public struct SentenceSplitter: Sequence, Sendable {
     public var text: String
     public var maxLength: Int
     /// The first piece is cut shorter so the first audio comes sooner.
     public var firstMaxLength: Int
+    /// How much longer each piece's limit is than the one before, until `maxLength`.
+    public static let growth = 2
 
-    public init(_ text: String, maxLength: Int = 400, firstMaxLength: Int = 160) {
+    /// The most characters a piece holds unless a caller says otherwise.
+    public static let defaultMaxLength = 400
+
+    public init(_ text: String, maxLength: Int = defaultMaxLength, firstMaxLength: Int = 160) {
         self.text = text
         self.maxLength = Swift.max(maxLength, 16)
         self.firstMaxLength = Swift.max(Swift.min(firstMaxLength, maxLength), 16)
@@ -23,24 +31,33 @@ public struct SentenceSplitter: Sequence, Sendable {
         let maxLength: Int
         let firstMaxLength: Int
         var position: String.Index
-        var produced = 0
+        /// The limit of the next piece: `firstMaxLength`, then `growth` times the last, up to `maxLength`.
+        var limit: Int
 
         init(text: String, maxLength: Int, firstMaxLength: Int) {
             self.text = text
             self.maxLength = maxLength
             self.firstMaxLength = firstMaxLength
             self.position = text.startIndex
+            self.limit = firstMaxLength
         }
 
         public mutating func next() -> Substring? {
+            guard let piece = next(maxLength: limit) else { return nil }
+            limit = limit > maxLength / SentenceSplitter.growth ? maxLength : limit * SentenceSplitter.growth
+            return piece
+        }
+
+        /// The next piece, cut at `limit` characters (at least 16) whatever the splitter's own
+        /// limits: for a caller that sizes each piece as it goes.
+        public mutating func next(maxLength limit: Int) -> Substring? {
+            let limit = Swift.max(limit, 16)
             while position < text.endIndex {
-                let limit = produced == 0 ? firstMaxLength : maxLength
                 let end = pieceEnd(from: position, limit: limit)
                 let piece = text[position..<end]
                 position = end
                 let trimmed = piece.trimmingWhitespace()
                 if trimmed.contains(where: { $0.isLetter || $0.isNumber }) {
-                    produced += 1
                     return trimmed
                 }
             }

@@ -28,6 +28,8 @@ public struct SpeechModel: Sendable, Equatable {
     public var supportsSpeed: Bool
     /// Variants a voice may carry after a `+` (eSpeak NG's `en-us+f3`); empty where none exist.
     public var voiceVariants: [String]
+    /// Whether a request may carry `input_references`: some provider of the model clones voices.
+    public var supportsVoiceCloning = false
 
     public init(
         id: String, name: String, description: String, created: Int, contextLength: Int,
@@ -53,6 +55,7 @@ public struct SpeechModel: Sendable, Equatable {
             && left.pricePerCharacter == right.pricePerCharacter && left.fixedVoices == right.fixedVoices
             && left.roster === right.roster && left.defaultVoice == right.defaultVoice
             && left.supportsSpeed == right.supportsSpeed && left.voiceVariants == right.voiceVariants
+            && left.supportsVoiceCloning == right.supportsVoiceCloning
     }
 
     public func accepts(voice: String) -> Bool {
@@ -63,7 +66,8 @@ public struct SpeechModel: Sendable, Equatable {
     }
 
     public var supportedParameters: [String] {
-        supportsSpeed ? ["voice", "speed", "response_format"] : ["voice", "response_format"]
+        (supportsSpeed ? ["voice", "speed", "response_format"] : ["voice", "response_format"])
+            + (supportsVoiceCloning ? ["input_references"] : [])
     }
 }
 

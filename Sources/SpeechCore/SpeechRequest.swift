@@ -15,8 +15,16 @@ public struct SpeechRequest: Sendable, Equatable {
     /// `provider.options`, keyed by provider slug; only the matched provider's object is forwarded.
     public var providerOptions: [String: JSONValue]
     public var instructions: String?
+    /// `provider.order/only/ignore/allow_fallbacks/sort/max_price/data_collection/zdr`: which of
+    /// the model's deployments may serve, in which order.
+    public var routing = RoutingPreferences()
     /// `provider.allow_fallbacks`: whether a failed upstream may hand over to the model's next one.
-    public var allowFallbacks = true
+    public var allowFallbacks: Bool {
+        get { routing.allowFallbacks }
+        set { routing.allowFallbacks = newValue }
+    }
+    /// `input_references`: a voice to clone; only models whose providers clone take it.
+    public var references: VoiceReferences?
     /// `return_timestamps` (Kokoro-FastAPI's name): time each word, for the built-in models.
     public var returnTimestamps = false
 
@@ -93,11 +101,7 @@ public struct SpeechRequest: Sendable, Equatable {
             request.speed = speed
         }
         if let provider = try optional("provider", in: fields, mustBe: "an object", \.objectValue) {
-            if let allowed = try optional(
-                "allow_fallbacks", in: provider, of: "provider.", mustBe: "a boolean", \.boolValue)
-            {
-                request.allowFallbacks = allowed
-            }
+            request.routing = try RoutingPreferences.parse(provider)
             if let options = try optional(
                 "options", in: provider, of: "provider.", mustBe: "an object keyed by provider slug", \.objectValue)
             {
@@ -116,6 +120,9 @@ public struct SpeechRequest: Sendable, Equatable {
         if let text = try optional("instructions", in: fields, mustBe: "a string", \.stringValue) {
             try checkInstructions(text, name: "instructions")
             request.instructions = text
+        }
+        if let value = fields["input_references"], value != .null {
+            request.references = try VoiceReferences.parse(json: Data(bytes))
         }
         return request
     }

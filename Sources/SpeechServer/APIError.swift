@@ -11,6 +11,8 @@ public struct APIError: Error, Sendable, Equatable {
     public var message: String
     public var metadata: [String: JSONValue]
     public var headers: HTTPFields
+    /// OpenRouter's `error.availability`, for an error about which endpoint could serve.
+    public var availability: JSONValue?
 
     public init(
         _ status: HTTPResponse.Status, _ message: String, type: String,
@@ -31,6 +33,7 @@ public struct APIError: Error, Sendable, Equatable {
             var metadata: [String: JSONValue]
             var type: String
             @Nullable var param: String?
+            var availability: JSONValue?
         }
 
         var error: Detail
@@ -40,7 +43,9 @@ public struct APIError: Error, Sendable, Equatable {
         var param: String?
         if case .string(let name)? = metadata["param"] { param = name }
         return Body(
-            error: .init(code: status.code, message: message, metadata: metadata, type: openAIType, param: param))
+            error: .init(
+                code: status.code, message: message, metadata: metadata, type: openAIType, param: param,
+                availability: availability))
     }
 
     /// OpenAI's error `type` for this status.

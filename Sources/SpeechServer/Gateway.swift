@@ -3,6 +3,7 @@ public import Hummingbird
 import HummingbirdCore
 public import Logging
 public import Providers
+public import Routing
 public import SpeechCache
 public import SpeechCore
 
@@ -11,6 +12,11 @@ public import SpeechCore
 public struct Gateway: Sendable {
     public var engines: [any SpeechEngine]
     public var providers: [String: any SpeechProvider]
+    /// The adapters of the configuration file's deployments, by `Deployment.id`
+    /// (`GatewayConfiguration.deploymentProviders`).
+    public var deploymentProviders: [String: any SpeechProvider]
+    /// Every upstream deployment's health: breakers, latency, error rate.
+    public let health: FleetHealth
     public var upstreamModels: [UpstreamModel]
     public var store: AccountStore
     public var configuration: GatewayConfiguration
@@ -20,15 +26,20 @@ public struct Gateway: Sendable {
     public let metrics: GatewayMetrics
     /// The speech cache (`configuration.cache` says how it is used); nil: nothing is cached.
     public var cache: SpeechCacheStore?
+    /// Gives the memory a load freed back to the system once the server has gone idle.
+    let heapTrim = IdleHeapTrim()
 
     public init(
         engines: [any SpeechEngine], providers: [String: any SpeechProvider] = [:],
         upstreamModels: [UpstreamModel] = UpstreamCatalog.defaultModels, store: AccountStore,
         configuration: GatewayConfiguration = .init(), metrics: GatewayMetrics = GatewayMetrics(),
+        deploymentProviders: [String: any SpeechProvider] = [:], health: FleetHealth = FleetHealth(),
         logger: Logger = Logger(label: "speechrouter")
     ) {
         self.engines = engines
         self.providers = providers
+        self.deploymentProviders = deploymentProviders
+        self.health = health
         self.upstreamModels = upstreamModels
         self.store = store
         self.configuration = configuration
@@ -42,20 +53,45 @@ public struct Gateway: Sendable {
         let local = engines.map { (configuration.apply(to: $0.model), SpeechBackend.engine($0)) }
         let upstream = configuration.upstreamModels(defaults: upstreamModels).compactMap {
             upstream -> (SpeechModel, SpeechBackend)? in
-            let endpoints = upstream.endpoints.compactMap { endpoint in
-                providers[endpoint.provider].map {
-                    ProviderEndpoint(provider: MeteredProvider(provider: $0, metrics: metrics), model: endpoint.model)
-                }
-            }
-            return endpoints.isEmpty ? nil : (upstream.model, .upstream(endpoints))
+            let endpoints = deployments(of: upstream)
+            var model = upstream.model
+            model.supportsVoiceCloning = SpeechBackend.upstream(endpoints).clonesVoices
+            return endpoints.isEmpty ? nil : (model, .upstream(endpoints))
         }
         return local + upstream
+    }
+
+    /// An upstream model's deployments: the configuration file's `deployments`, load-balanced, or
+    /// else one per endpoint whose provider the environment configures (the one-deployment
+    /// shorthand), tried in the order listed.
+    private func deployments(of upstream: UpstreamModel) -> [RoutedEndpoint] {
+        let model = upstream.model
+        func metered(_ provider: any SpeechProvider) -> any SpeechProvider {
+            MeteredProvider(provider: provider, metrics: metrics)
+        }
+        if let settings = configuration.models[model.id]?.deployments {
+            return settings.compactMap { setting in
+                let deployment = setting.deployment(of: model.id, modelPrice: model.pricePerCharacter)
+                return deploymentProviders[deployment.id].map {
+                    RoutedEndpoint(deployment: deployment, endpoint: ProviderEndpoint(provider: metered($0), model: setting.model))
+                }
+            }
+        }
+        return upstream.endpoints.compactMap { endpoint in
+            providers[endpoint.provider].map {
+                RoutedEndpoint(
+                    deployment: Deployment(
+                        model: model.id, tag: endpoint.provider, pricePerCharacter: Double(model.pricePerCharacter) ?? 0),
+                    endpoint: ProviderEndpoint(provider: metered($0), model: endpoint.model), balanced: false)
+            }
+        }
     }
 
     public var catalog: ModelCatalog { ModelCatalog(models: backends.map(\.0)) }
 
     /// Admission for this configuration: each built-in engine's capacity from its default
-    /// speed, its threads and the configured cap.
+    /// speed, its threads and the configured cap. When the last stream ends, the memory the
+    /// load freed goes back to the system.
     func makeAdmission() -> StreamAdmission {
         let measured = configuration.admission?.measured ?? true
         let capacities = engines.map { engine in
@@ -69,7 +105,7 @@ public struct Gateway: Sendable {
         }
         return StreamAdmission(
             engines: Dictionary(capacities) { first, _ in first },
-            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey)
+            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: heapTrim.serverWentIdle)
     }
 
     /// The routes; `logger` gets the built-in engines' capacity figures once, and a line per request.
@@ -102,12 +138,19 @@ public struct Gateway: Sendable {
                 switch backend {
                 case .engine: (model.id, [ModelEndpoint.builtIn])
                 case .upstream(let endpoints):
-                    (model.id, endpoints.map { ModelEndpoint(providerName: $0.provider.name, tag: $0.provider.slug) })
+                    (
+                        model.id,
+                        endpoints.map {
+                            ModelEndpoint(
+                                providerName: $0.endpoint.provider.name, tag: $0.deployment.tag,
+                                supportsVoiceCloning: $0.endpoint.provider.maxReferenceAudios > 0, deployment: $0.deployment)
+                        }
+                    )
                 }
-            }))
+            }), health: health)
         let speech = SpeechRoutes(
             catalog: catalog, backends: Dictionary(uniqueKeysWithValues: backends.map { ($0.0.id, $0.1) }),
-            ledger: ledger, admission: admission,
+            ledger: ledger, admission: admission, routing: FleetRouting(health: health),
             caching: cache.map { SpeechCaching(store: $0, settings: configuration.cache ?? .init()) })
         let accounts = AccountRoutes(store: store, defaultRateLimit: configuration.defaultRateLimit)
         let auth = AuthMiddleware(store: store, defaultRateLimit: configuration.defaultRateLimit)
@@ -118,7 +161,10 @@ public struct Gateway: Sendable {
         if configuration.metrics?.enabled ?? true {
             let route = MetricsRoute(
                 metrics: metrics, token: configuration.metrics?.bearerToken, ledger: ledger, admission: admission,
-                cache: cache)
+                cache: cache,
+                deployments: backends.flatMap { _, backend -> [Deployment] in
+                    if case .upstream(let endpoints) = backend { endpoints.map(\.deployment) } else { [] }
+                }, health: health)
             router.get("/metrics", use: route.scrape)
         }
         for base in ["/api/v1", "/v1"] {

@@ -21,6 +21,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public var pricePerCharacter: String?
         public var contextLength: Int?
         public var endpoints: [Endpoint]?
+        /// The places that serve the model, routed among per request (instead of `endpoints`).
+        public var deployments: [DeploymentSetting]?
         public var name: String?
         public var description: String?
         public var voices: [String]?
@@ -32,8 +34,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public init(
             pricePerCharacter: String? = nil, contextLength: Int? = nil, endpoints: [Endpoint]? = nil,
             name: String? = nil, description: String? = nil, voices: [String]? = nil, defaultVoice: String? = nil,
-            supportsSpeed: Bool? = nil, maxConcurrentStreams: Int? = nil
+            supportsSpeed: Bool? = nil, maxConcurrentStreams: Int? = nil, deployments: [DeploymentSetting]? = nil
         ) {
+            self.deployments = deployments
             self.maxConcurrentStreams = maxConcurrentStreams
             self.pricePerCharacter = pricePerCharacter
             self.contextLength = contextLength
@@ -46,7 +49,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
 
         private enum CodingKeys: String, CodingKey {
-            case endpoints, name, description, voices
+            case endpoints, deployments, name, description, voices
             case pricePerCharacter = "price_per_character"
             case contextLength = "context_length"
             case defaultVoice = "default_voice"
@@ -277,12 +280,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
 
     public func validate() throws {
         for (id, override) in models.sorted(by: { $0.key < $1.key }) {
-            if let price = override.pricePerCharacter,
-                !(Nanodollars(usd: price).map { $0 <= Self.maximumPricePerCharacter } ?? false)
-            {
-                throw ConfigurationError(
-                    "models.\(id).price_per_character: \"\(price)\" is not a USD amount from 0 to 1 in whole billionths")
-            }
+            try Self.checkPrice(override.pricePerCharacter, "models.\(id).price_per_character")
+            try Self.checkDeployments(override, of: id)
             if let length = override.contextLength, !(1...Self.maximumContextLength).contains(length) {
                 throw ConfigurationError(
                     "models.\(id).context_length must be from 1 to \(Self.maximumContextLength) characters, not \(length)")
@@ -320,7 +319,32 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         get throws(ConfigurationError) { try connections?.applied(to: ConnectionLimits()) ?? ConnectionLimits() }
     }
 
-    private static func checkStreams(_ streams: Int?, _ path: String) throws {
+    static func checkPrice(_ price: String?, _ path: String) throws {
+        if let price, !(Nanodollars(usd: price).map { $0 <= Self.maximumPricePerCharacter } ?? false) {
+            throw ConfigurationError("\(path): \"\(price)\" is not a USD amount from 0 to 1 in whole billionths")
+        }
+    }
+
+    private static func checkDeployments(_ override: ModelOverride, of id: String) throws {
+        guard let deployments = override.deployments else { return }
+        if override.endpoints != nil {
+            throw ConfigurationError("models.\(id) lists both endpoints and deployments: use deployments only")
+        }
+        guard (1...DeploymentSetting.maximumDeployments).contains(deployments.count) else {
+            throw ConfigurationError(
+                "models.\(id).deployments must list 1 to \(DeploymentSetting.maximumDeployments) deployments, not \(deployments.count)")
+        }
+        var slugs: Set<String> = []
+        for (index, deployment) in deployments.enumerated() {
+            try deployment.validate(path: "models.\(id).deployments[\(index)]")
+            guard slugs.insert(deployment.slug).inserted else {
+                throw ConfigurationError(
+                    "models.\(id).deployments[\(index)]: another deployment is tagged \"\(deployment.slug)\"; give each a distinct tag")
+            }
+        }
+    }
+
+    static func checkStreams(_ streams: Int?, _ path: String) throws {
         if let streams, !(1...maximumStreams).contains(streams) {
             throw ConfigurationError("\(path) must be from 1 to \(maximumStreams) streams, not \(streams)")
         }
@@ -354,7 +378,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
         let shippedIDs = Set(defaults.map(\.model.id))
         for (id, override) in models.sorted(by: { $0.key < $1.key }) where !shippedIDs.contains(id) {
-            guard let endpoints = override.endpoints, let voices = override.voices, !voices.isEmpty else { continue }
+            guard override.endpoints != nil || override.deployments != nil, let voices = override.voices, !voices.isEmpty
+            else { continue }
+            let endpoints = override.endpoints ?? []
             let model = SpeechModel(
                 id: id, name: override.name ?? id, description: override.description ?? "", created: 0,
                 contextLength: override.contextLength ?? 4_096, pricePerCharacter: override.pricePerCharacter ?? "0",

@@ -2,6 +2,7 @@ import Accounts
 import SpeechCache
 import Foundation
 import CoreMetrics
+import Routing
 public import Prometheus
 
 /// The gateway's metrics: swift-metrics instruments made by one Prometheus factory, and the
@@ -24,6 +25,11 @@ public struct GatewayMetrics: Sendable {
         static let engineQueueDepth = "speechrouter_engine_queue_depth"
         static let upstreamErrors = "speechrouter_upstream_errors_total"
         static let cache = "speechrouter_cache_"
+        static let deploymentUp = "speechrouter_deployment_up"
+        static let deploymentBreakerOpen = "speechrouter_deployment_breaker_open"
+        static let deploymentLatency = "speechrouter_deployment_first_byte_p50_seconds"
+        static let deploymentUptime = "speechrouter_deployment_uptime_ratio"
+        static let deploymentStreams = "speechrouter_deployment_streams"
     }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -72,7 +78,10 @@ public struct GatewayMetrics: Sendable {
 
     /// The Prometheus text of every metric, with the gauges read now from `ledger`, `admission` and
     /// the speech cache's figures (when there is a cache).
-    func render(ledger: GenerationLedger, admission: StreamAdmission, cache: SpeechCacheStatistics?) -> [UInt8] {
+    func render(
+        ledger: GenerationLedger, admission: StreamAdmission, cache: SpeechCacheStatistics?,
+        deployments: [(Deployment, DeploymentStatus)] = []
+    ) -> [UInt8] {
         Gauge(label: Name.streamsInFlight, factory: factory).record(ledger.runningGenerations.count)
         for load in admission.loads {
             let dimensions = [("model", load.model)]
@@ -89,6 +98,20 @@ public struct GatewayMetrics: Sendable {
                 ("limit_bytes", cache.limitBytes),
             ]
             for (name, value) in figures { Gauge(label: Name.cache + name, factory: factory).record(value) }
+        }
+        for (deployment, status) in deployments {
+            let dimensions = [("model", deployment.model), ("deployment", deployment.tag)]
+            Gauge(label: Name.deploymentUp, dimensions: dimensions, factory: factory).record(status.available ? 1 : 0)
+            Gauge(label: Name.deploymentBreakerOpen, dimensions: dimensions, factory: factory)
+                .record(status.state == .open ? 1 : 0)
+            Gauge(label: Name.deploymentStreams, dimensions: dimensions, factory: factory).record(status.streams)
+            if let latency = status.latencyP50 {
+                Gauge(label: Name.deploymentLatency, dimensions: dimensions, factory: factory)
+                    .record(latency / .seconds(1))
+            }
+            if let uptime = status.uptime {
+                Gauge(label: Name.deploymentUptime, dimensions: dimensions, factory: factory).record(uptime)
+            }
         }
         return registry.emitToBuffer()
     }

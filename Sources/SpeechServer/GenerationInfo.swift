@@ -12,10 +12,15 @@ struct GenerationInfo: Encodable, Sendable {
         @Nullable var modelPermaslug: String?
         /// The upstream's HTTP status: 200 once it sent audio, else unknown.
         @Nullable var status: Int?
+        /// Milliseconds from the request to the upstream's answer; null when not measured.
+        @Nullable var latency: Double? = nil
+        /// The deployment's slug (`openai/box-a`).
+        @Nullable var endpointID: String? = nil
         var isByok = false
 
         enum CodingKeys: String, CodingKey {
-            case status
+            case status, latency
+            case endpointID = "endpoint_id"
             case providerName = "provider_name"
             case modelPermaslug = "model_permaslug"
             case isByok = "is_byok"
@@ -129,10 +134,16 @@ struct GenerationInfo: Encodable, Sendable {
         model = record.model
         upstreamModel = record.upstreamModel
         providerName = record.provider
-        // A built-in engine makes no upstream request; an upstream one is listed with the model
-        // it served, successful once audio started.
+        // A built-in engine makes no upstream request. Each upstream attempt is listed as routing
+        // recorded it; a record from before that lists the provider that served it.
         providerResponses =
-            record.upstreamModel.map {
+            !record.providerResponses.isEmpty
+            ? record.providerResponses.map {
+                ProviderResponse(
+                    providerName: $0.providerName, modelPermaslug: $0.model, status: $0.status,
+                    latency: Double($0.latencyMilliseconds), endpointID: $0.tag)
+            }
+            : record.upstreamModel.map {
                 [ProviderResponse(
                     providerName: record.provider, modelPermaslug: $0, status: record.firstByteAt == nil ? nil : 200)]
             } ?? []

@@ -1,16 +1,24 @@
 import Providers
 import SpeechCore
 
-/// An upstream provider whose refused or unreachable requests are counted in `GatewayMetrics`.
-struct MeteredProvider: SpeechProvider {
-    let provider: any SpeechProvider
-    let metrics: GatewayMetrics
+/// A provider around another, whose properties it passes on unchanged: only `synthesize` differs.
+protocol ProviderWrapper: SpeechProvider {
+    var provider: any SpeechProvider { get }
+}
 
+extension ProviderWrapper {
     var slug: String { provider.slug }
     var name: String { provider.name }
     var speedRange: ClosedRange<Double>? { provider.speedRange }
     var maxInputCharacters: Int { provider.maxInputCharacters }
     var passthroughFormats: Set<AudioFormat> { provider.passthroughFormats }
+    var maxReferenceAudios: Int { provider.maxReferenceAudios }
+}
+
+/// An upstream provider whose refused or unreachable requests are counted in `GatewayMetrics`.
+struct MeteredProvider: ProviderWrapper {
+    let provider: any SpeechProvider
+    let metrics: GatewayMetrics
 
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         do {

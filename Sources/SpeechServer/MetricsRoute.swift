@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Routing
 import SpeechCache
 
 /// `GET /metrics`: every metric in Prometheus' text format, to any scraper, or with a configured
@@ -13,6 +14,9 @@ struct MetricsRoute: Sendable {
     let ledger: GenerationLedger
     let admission: StreamAdmission
     let cache: SpeechCacheStore?
+    /// Every upstream deployment, whose health each scrape reports.
+    let deployments: [Deployment]
+    let health: FleetHealth
 
     /// Prometheus' text exposition format, version 0.0.4.
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -30,6 +34,10 @@ struct MetricsRoute: Sendable {
         }
         return Response(
             status: .ok, headers: [.contentType: Self.contentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(ledger: ledger, admission: admission, cache: cache?.statistics))))
+            body: .init(
+                byteBuffer: ByteBuffer(
+                    bytes: metrics.render(
+                        ledger: ledger, admission: admission, cache: cache?.statistics,
+                        deployments: deployments.map { ($0, health.status(of: [$0.id])[$0.id] ?? DeploymentStatus()) }))))
     }
 }

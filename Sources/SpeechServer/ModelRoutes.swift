@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Routing
 import SpeechCore
 
 /// `GET /models`, `/models/count`, `/models/{author}/{slug}` (also `/model/{author}/{slug}` and,
@@ -8,6 +9,8 @@ struct ModelRoutes: Sendable {
     let catalog: ModelCatalog
     /// The ways each model is served, by model id.
     let endpoints: [String: [ModelEndpoint]]
+    /// The upstream deployments' health, shown with each endpoint.
+    let health: FleetHealth
 
     func list(_ request: Request, context: SpeechContext) async throws -> OpenRouterModelList {
         OpenRouterModelList(listed(request).map(openRouterModel))
@@ -30,7 +33,9 @@ struct ModelRoutes: Sendable {
 
     func listEndpoints(_ request: Request, context: SpeechContext) async throws -> DataEnvelope<OpenRouterEndpoints> {
         let model = try model(context)
-        return DataEnvelope(data: OpenRouterEndpoints(model, endpoints: endpoints[model.id] ?? []))
+        let listed = endpoints[model.id] ?? []
+        let status = health.status(of: listed.compactMap(\.deployment?.id))
+        return DataEnvelope(data: OpenRouterEndpoints(model, endpoints: listed, health: status))
     }
 
     /// Every model is a speech model: all of them unless `output_modalities` asks for other

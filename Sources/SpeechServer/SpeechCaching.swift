@@ -2,13 +2,11 @@ import Accounts
 import AudioPipeline
 import Foundation
 import HTTPTypes
-import Hummingbird
-import NIOCore
 import SpeechCache
 import SpeechCore
 
 /// The speech cache as `POST /audio/speech` uses it: whether a request is cached and under which
-/// key (`plan`), and the response of a hit (`respond`).
+/// key (`plan`), and what a hit's generation records (`hitRecord`).
 struct SpeechCaching: Sendable {
     let store: SpeechCacheStore
     let settings: SpeechCacheSettings
@@ -54,6 +52,8 @@ struct SpeechCaching: Sendable {
             ("model", speech.model.id),
             ("deployment", deployment),
             ("voice", speech.voice),
+            // A voice file replaced under the same name (and reloaded) speaks differently.
+            ("voice_identity", speech.model.roster?.identity(of: speech.voice) ?? ""),
             ("input", request.input),
             ("response_format", request.responseFormat.rawValue),
             ("speed", "\(request.speed)"),
@@ -64,61 +64,48 @@ struct SpeechCaching: Sendable {
         return Plan(key: key, ttlSeconds: ttl, pricePerCharacter: price)
     }
 
-    /// The response of a hit, or of a request that joined a synthesis running already: a
-    /// generation of its own at the cache price, naming `source`, streamed from `reader`.
-    /// Limits apply as to any generation (402 before a byte); no engine slot is taken.
-    static func respond(
-        _ reader: CacheReader, source: String, plan: Plan, record: GenerationRecord, framing: StreamFormat,
-        format: AudioFormat, ledger: GenerationLedger, end: ResponseEnd, summary: RequestSummary
-    ) async throws -> Response {
+    /// The record of a hit, or of a request that joined a synthesis running already: a
+    /// generation of its own at the cache price, naming the generation `source` that made the audio.
+    static func hitRecord(_ record: GenerationRecord, source: String, plan: Plan) -> GenerationRecord {
         var record = record
         record.provider = "cache"
         record.pricePerCharacter = plan.pricePerCharacter
         record.responseCacheSourceID = source
-        let lease = try await ledger.begin(record)
-        summary.started(lease)
-        var reader = reader
-        let first: [UInt8]
+        return record
+    }
+
+    /// The response headers of a cached request: `HIT` or `MISS`, and the TTL.
+    static func headers(status: String, plan: Plan) -> HTTPFields {
+        [.openRouterCacheStatus: status, .openRouterCacheTTL: String(plan.ttlSeconds)]
+    }
+}
+
+/// Cached audio as a response's source: the reader's chunks, then, at their end, the whole
+/// input counted as spoken (a hit says so in SSE's closing usage, as a miss does).
+struct CacheReplay: AsyncIteratorProtocol, Sendable {
+    private var reader: CacheReader
+    let progress: SpeechProgress
+    /// The input's characters, counted once the audio has ended.
+    private(set) var characters: Int
+
+    init(reader: CacheReader, progress: SpeechProgress, characters: Int) {
+        self.reader = reader
+        self.progress = progress
+        self.characters = characters
+    }
+
+    mutating func next() async throws -> [UInt8]? {
+        let chunk: [UInt8]?
         do {
-            first = try framing.frame(try await reader.next() ?? [])
-        } catch {
-            await lease.end(SpeechRoutes.status(after: error))
+            chunk = try await reader.next()
+        } catch let error as SpeechCacheError {
             throw SpeechError.engineFailure("\(error)")
         }
-        let headers: HTTPFields = [
-            .contentType: framing.contentType(for: format),
-            .generationID: record.id,
-            .openRouterCacheStatus: "HIT",
-            .openRouterCacheTTL: String(plan.ttlSeconds),
-        ]
-        return Response(status: .ok, headers: headers, body: ResponseBody { [reader, record] writer in
-            var reader = reader
-            var chunk: [UInt8]? = first
-            while let bytes = chunk {
-                do {
-                    if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
-                    lease.delivered(characters: 0)
-                } catch {
-                    await lease.end(.cancelled)
-                    throw error
-                }
-                do {
-                    chunk = try await reader.next().map { try framing.frame($0) }
-                } catch {
-                    await lease.end(SpeechRoutes.status(after: error))
-                    throw error
-                }
-            }
-            do {
-                let closing = try framing.closing(characters: record.characters)
-                if !closing.isEmpty { try await writer.write(ByteBuffer(bytes: closing)) }
-                try await writer.finish(nil)
-            } catch {
-                await lease.end(.cancelled)
-                throw error
-            }
-            await lease.end(await end.kept() ? .completed : .cancelled)
-        })
+        if chunk == nil {
+            progress.add(characters)
+            characters = 0
+        }
+        return chunk
     }
 }
 

@@ -11,12 +11,15 @@ import SpeechCore
 
 /// `POST /audio/speech`: validates, reserves the cost, and streams audio as it is made.
 struct SpeechRoutes: Sendable {
-    static let maxBodyBytes = 1 << 20
+    /// 1 MiB of request, plus room for three reference recordings of OpenRouter's 20 MiB of base64.
+    static let maxBodyBytes = (1 << 20) + VoiceReferences.maxAudioParts * VoiceReferences.maxBase64Characters
 
     let catalog: ModelCatalog
     let backends: [String: SpeechBackend]
     let ledger: GenerationLedger
     let admission: StreamAdmission
+    /// Orders an upstream model's deployments for each request.
+    let routing: FleetRouting
     /// The speech cache, when the gateway has one.
     var caching: SpeechCaching? = nil
 
@@ -42,11 +45,13 @@ struct SpeechRoutes: Sendable {
         let captions = captioned ? try Captions.parse(json: body.readableBytesView) : nil
         if captions != nil { parsed.returnTimestamps = true }
         let speech = try catalog.resolve(parsed)
-        guard let backend = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
+        guard let configured = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
+        let backend = try configured.serving(speech.request, model: speech.model.id)
         try Self.checkTimings(of: speech, backend: backend, captions: captions)
-        // Timed requests bypass the speech cache: it keeps audio, not timings.
+        // The cache keeps audio made from the input alone: a cloned voice's audio is the
+        // reference's too, and a timed request needs timings the cache does not keep.
         let plan =
-            try speech.request.returnTimestamps
+            try speech.request.references != nil || speech.request.returnTimestamps
             ? nil
             : caching?.plan(headers: request.headers, speech: speech, keyHash: key.hash, deployment: backend.deployment)
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
@@ -61,10 +66,15 @@ struct SpeechRoutes: Sendable {
         if let caching, let plan {
             switch caching.store.lookup(plan.key, source: id.description, ttlSeconds: plan.ttlSeconds) {
             case .hit(let reader, let source), .follow(let reader, let source):
-                return try await SpeechCaching.respond(
-                    reader, source: source, plan: plan, record: record, framing: speech.request.streamFormat,
-                    format: speech.request.responseFormat, ledger: ledger, end: end,
-                    summary: context.summary)
+                // A generation of its own at the cache price, naming its source. Limits apply as to
+                // any generation (402 before a byte); no engine slot is taken.
+                let lease = try await ledger.begin(SpeechCaching.hitRecord(record, source: source, plan: plan))
+                let progress = SpeechProgress()
+                let replay = CacheReplay(reader: reader, progress: progress, characters: speech.request.characterCount)
+                return try await respond(
+                    speech, output: .cache(replay), serving: ServingProvider(),
+                    meter: Meter(lease: lease, progress: progress, billing: billing, fill: nil),
+                    cacheHeaders: SpeechCaching.headers(status: "HIT", plan: plan), end: end, context: context)
             case .lead(let leading): fill = leading
             case .unavailable: break
             }
@@ -73,7 +83,15 @@ struct SpeechRoutes: Sendable {
         // is given back when the generation ends, or when it is dropped (a 402 below).
         let ticket: AdmissionTicket
         let lease: GenerationLease
+        var routed = backend
+        let attempts = AttemptLog()
         do {
+            // 404/429/503 at once when no deployment may serve (preferences, breakers, capacity).
+            if case .upstream(let endpoints) = backend {
+                routed = .upstream(
+                    try routing.route(
+                        endpoints, model: speech.model.id, preferences: speech.request.routing, attempts: attempts))
+            }
             do {
                 ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
             } catch {
@@ -86,18 +104,34 @@ struct SpeechRoutes: Sendable {
             fill?.abandon()
             throw error
         }
-        context.summary.started(lease)
+        attempts.record(to: lease)
         // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
-        lease.whenEnded { [fill] in
+        lease.whenEnded { [fill, routing] in
             ticket.release()
             fill?.abandon()
+            routing.release(attempts)
         }
 
         let progress = SpeechProgress(timesWords: speech.request.returnTimestamps)
-        var (output, serving) = backend.audio(for: speech, progress: progress)
-        let meter = Meter(lease: lease, progress: progress, billing: billing, fill: fill)
-        // The first piece is made before the status line leaves, so a request that cannot be
-        // spoken at all still gets a proper error instead of an empty 200.
+        let (output, serving) = routed.audio(for: speech, progress: progress)
+        return try await respond(
+            speech, output: output, serving: serving,
+            meter: Meter(lease: lease, progress: progress, billing: billing, fill: fill),
+            cacheHeaders: plan.flatMap { fill != nil ? SpeechCaching.headers(status: "MISS", plan: $0) : nil } ?? [:],
+            captions: captions, end: end, context: context)
+    }
+
+    /// The response of a generation whose lease `meter` holds: its first piece is made before
+    /// the status line leaves, so a request that cannot be spoken at all still gets a proper
+    /// error instead of an empty 200; `Delivery` writes the rest (for captioned speech, the
+    /// `captions` document once the audio is complete).
+    private func respond(
+        _ speech: ResolvedSpeech, output: SpeechOutput, serving: ServingProvider, meter: Meter,
+        cacheHeaders: HTTPFields, captions: Captions? = nil, end: ResponseEnd, context: SpeechContext
+    ) async throws -> Response {
+        let lease = meter.lease
+        context.summary.started(lease)
+        var output = output
         let framing = speech.request.streamFormat
         let first: [UInt8]
         do {
@@ -109,17 +143,14 @@ struct SpeechRoutes: Sendable {
         }
         lease.served(by: serving.value, model: serving.model)
         let stream = Delivery(
-            meter: meter, framing: framing, first: first, spokenWithFirst: progress.spokenCharacters, rest: output,
-            end: end, logger: context.logger, captions: captions.map { ($0, speech) })
+            meter: meter, framing: framing, first: first, spokenWithFirst: meter.progress.spokenCharacters,
+            rest: output, end: end, logger: context.logger, captions: captions.map { ($0, speech) })
         var headers: HTTPFields = [
             .contentType: captions?.contentType ?? framing.contentType(for: speech.request.responseFormat),
-            .generationID: id.description,
+            .generationID: lease.record.id,
         ]
         if framing == .sse { headers[.cacheControl] = "no-cache" }
-        if let plan, fill != nil {
-            headers[.openRouterCacheStatus] = "MISS"
-            headers[.openRouterCacheTTL] = String(plan.ttlSeconds)
-        }
+        headers.append(contentsOf: cacheHeaders)
         // If the head cannot be written (the client reset), Hummingbird never runs this body:
         // the lease, dropped with it, records the generation as cancelled.
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })

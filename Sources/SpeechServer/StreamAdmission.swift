@@ -2,7 +2,8 @@ import Synchronization
 
 /// Which speech streams are let in: a built-in model's streams while its engine can keep them
 /// all in real time (`EngineCapacity`), and a key's streams up to the configured limit. A stream
-/// holds an `AdmissionTicket` from admission until its response ends.
+/// holds an `AdmissionTicket` from admission until its response ends; when the last one held is
+/// given back, `whenIdle` runs (the gateway returns the load's freed memory to the system).
 final class StreamAdmission: Sendable {
     private struct State {
         var engines: [String: EngineState]
@@ -27,10 +28,15 @@ final class StreamAdmission: Sendable {
 
     private let state: Mutex<State>
     let maxStreamsPerKey: Int?
+    /// Runs, outside the lock, each time the number of streams falls to zero.
+    private let whenIdle: @Sendable () -> Void
 
-    init(engines: [String: EngineCapacity], maxStreamsPerKey: Int?) {
+    init(
+        engines: [String: EngineCapacity], maxStreamsPerKey: Int?, whenIdle: @escaping @Sendable () -> Void = {}
+    ) {
         state = Mutex(State(engines: engines.mapValues { EngineState(capacity: $0) }))
         self.maxStreamsPerKey = maxStreamsPerKey
+        self.whenIdle = whenIdle
     }
 
     /// Admits one stream of `model` for the key with hash `key`, whose own limit is `keyLimit`
@@ -55,11 +61,13 @@ final class StreamAdmission: Sendable {
     }
 
     fileprivate func release(model: String, key: String) {
-        state.withLock { state in
+        let idle = state.withLock { state in
             state.engines[model]?.streams -= 1
             state.streamsByKey[key, default: 1] -= 1
             if state.streamsByKey[key] == 0 { state.streamsByKey[key] = nil }
+            return state.streamsByKey.isEmpty
         }
+        if idle { whenIdle() }
     }
 
     /// A piece of `model` starts: returns the pieces then in flight, this one included.

@@ -30,16 +30,20 @@ struct CacheCommand: ParsableCommand {
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The entries and bytes stored (a running server's hit and miss counts are its own).")
+            abstract: "The entries and bytes stored, and the hits, misses and evictions the server has counted.")
         @OptionGroup var location: Location
 
         func run() throws {
             var statistics = SpeechCacheStore.storedStatistics(directory: try location.directory)
             statistics.limitBytes = try location.settings.maxBytes ?? SpeechCacheSettings.defaultMaxBytes
             print("directory:   \(try location.directory.path)")
-            print("entries:     \(statistics.entries)")
-            print("bytes:       \(statistics.bytes)")
-            print("limit_bytes: \(statistics.limitBytes)")
+            for (name, value) in [
+                ("entries", statistics.entries), ("bytes", statistics.bytes), ("limit_bytes", statistics.limitBytes),
+                ("hits", statistics.hits), ("coalesced", statistics.coalesced), ("misses", statistics.misses),
+                ("evictions", statistics.evictions),
+            ] {
+                print("\(name):".padding(toLength: 13, withPad: " ", startingAt: 0) + "\(value)")
+            }
         }
     }
 

@@ -100,19 +100,31 @@ struct Serve: AsyncParsableCommand {
         let engines = try await LocalEngines.start(
             piper: .locate(configured: configuration.piperDirectory),
             voices: voices.folder(configured: configuration.voicesDirectory, data: data), logger: logger)
+        let cache = try CacheCommand.openStore(configuration.cache, dataDirectory: data.resolved)
+        let limits = try connectionLimits(over: try configuration.connectionLimits)
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
-        let providers = UpstreamCatalog.providers(environment: ProcessInfo.processInfo.environment, client: client)
+        let environment = ProcessInfo.processInfo.environment
+        let providers = UpstreamCatalog.providers(environment: environment, client: client)
+        // A deployment whose key variable is unset stops the start here, naming the variable. The
+        // HTTP client must be shut down before it goes (AsyncHTTPClient traps otherwise).
+        let deployed: [String: any SpeechProvider]
+        do {
+            deployed = try configuration.deploymentProviders(environment: environment, client: client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
         var configured = Gateway(
-            engines: engines.engines, providers: providers, store: store, configuration: configuration, logger: logger)
-        configured.cache = try CacheCommand.openStore(configuration.cache, dataDirectory: data.resolved)
+            engines: engines.engines, providers: providers, store: store, configuration: configuration,
+            deploymentProviders: deployed, logger: logger)
+        configured.cache = cache
         let gateway = configured
         // Once per process: metrics other libraries make through swift-metrics land in the same registry.
         MetricsSystem.bootstrap(gateway.metrics.factory)
         let janitor = GenerationJanitor(ledger: gateway.ledger, logger: logger)
 
-        let limits = try connectionLimits(over: try configuration.connectionLimits)
         var application = gateway.application(host: host, port: port, limits: limits, logger: logger)
         application.beforeServerStarts { [logger] in
             try await store.migrate()

@@ -78,8 +78,9 @@ import Testing
                 at: generation.startedAt)
         }
         // Back to schema version 1: without the counters (2), the keys' stream limit (3) and the
-        // generations' upstream model (4) and cache source (5).
+        // generations' upstream model (4), cache source (5) and upstream attempts (6).
         try await store.database.query("DROP TABLE key_usage", [])
+        try await store.database.query("ALTER TABLE generations DROP COLUMN provider_responses", [])
         try await store.database.query("ALTER TABLE generations DROP COLUMN response_cache_source_id", [])
         try await store.database.query("ALTER TABLE api_keys DROP COLUMN max_streams", [])
         try await store.database.query("ALTER TABLE generations DROP COLUMN upstream_model", [])

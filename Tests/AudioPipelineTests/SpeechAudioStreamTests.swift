@@ -5,8 +5,8 @@ import Testing
 
 @testable import AudioPipeline
 
-/// An engine for testing the pipeline alone: one 440 Hz tone of 10 ms per character at 16 kHz,
-/// with a delay, recording how many pieces run at once.
+/// An engine for testing the pipeline alone: one 440 Hz tone of 10 ms per character (or
+/// `secondsPerCharacter`) at 16 kHz, with a delay, recording how many pieces run at once.
 final class ToneEngine: SpeechEngine {
     let model = SpeechModel(
         id: "test/tone", name: "Tone", description: "", created: 0, contextLength: 100_000,
@@ -15,13 +15,18 @@ final class ToneEngine: SpeechEngine {
     let delay: Duration
     /// Pieces holding this word give no samples, as an engine's do when nothing in them is speakable.
     let silentWord: String?
+    let secondsPerCharacter: Double
     private let state = Mutex(
         (running: 0, peak: 0, calls: [String](), deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)]()))
 
-    init(parallelism: Int, delay: Duration = .milliseconds(20), silentWord: String? = nil) {
+    init(
+        parallelism: Int, delay: Duration = .milliseconds(20), silentWord: String? = nil,
+        secondsPerCharacter: Double = 0.01
+    ) {
         self.parallelism = parallelism
         self.delay = delay
         self.silentWord = silentWord
+        self.secondsPerCharacter = secondsPerCharacter
     }
 
     var peak: Int { state.withLock { $0.peak } }
@@ -39,7 +44,8 @@ final class ToneEngine: SpeechEngine {
         defer { state.withLock { $0.running -= 1 } }
         try await Task.sleep(for: delay)
         if let silentWord, text.contains(silentWord) { return PCMAudio(samples: [], sampleRate: 16_000) }
-        return PCMAudio(samples: tone(seconds: Double(text.count) * 0.01, rate: 16_000), sampleRate: 16_000)
+        return PCMAudio(
+            samples: tone(seconds: Double(text.count) * secondsPerCharacter, rate: 16_000), sampleRate: 16_000)
     }
 }
 
@@ -76,12 +82,61 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
         // Before any audio has left, pieces are due at once.
         for piece in deadlines[0...1] { #expect(piece.due! <= piece.at) }
         // Afterwards each piece is due later than the one before by the audio made in between:
-        // with one piece in flight, piece k starts once piece k - 2 and its pause are made.
+        // with one piece in flight, piece k starts once piece k - 1 is made (its pause comes
+        // after), and piece k - 1 started once piece k - 2 was made.
         for k in 3..<sentences.count {
-            let made = Duration.milliseconds(10 * sentences[k - 2].count) + PipelineState.sentencePause
+            let made = Duration.milliseconds(10 * sentences[k - 1].count) + PipelineState.sentencePause
             let gap = deadlines[k].due! - deadlines[k - 1].due!
             #expect(abs((gap - made) / .milliseconds(1)) <= 2, "piece \(k): \(gap) apart, \(made) made")
         }
+    }
+
+    @Test func aPieceQueuedAheadIsDueWhenItsListenerWillNeedIt() async throws {
+        // 60 ms of audio a character: each sentence is about 3 s of audio, well past the margin.
+        let engine = ToneEngine(parallelism: 2, secondsPerCharacter: 0.06)
+        let text = (1...8).map { "Sentence number \($0) is here, and it goes on a while." }.joined(separator: " ")
+        var firstAudioAt: ContinuousClock.Instant?
+        for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {
+            if firstAudioAt == nil { firstAudioAt = .now }
+        }
+        let deadlines = engine.deadlines
+        let sentences = SentenceSplitter(text).map(String.init)
+        try #require(deadlines.count == sentences.count && deadlines.allSatisfy { $0.due != nil })
+        let first = try #require(firstAudioAt)
+        // The first piece is due at once; the one started beside it only after the first's audio
+        // (guessed before anything was measured at less than it made), not at once too.
+        #expect(deadlines[0].due! <= deadlines[0].at)
+        // (Compared with the first piece's deadline, not with when the engine saw the piece: a busy
+        // machine may start the task long after its deadline was set.)
+        #expect(deadlines[1].due! > deadlines[0].due! + .seconds(1))
+        // Each later piece is due when a listener who started at the first audio has heard the
+        // pieces and pauses before it, less the margin and at most the two pauses not yet made
+        // (after the piece being written and the one in flight); never later.
+        // The test sees the first audio a little after the stream does (more on a busy machine);
+        // a second is still a third of a piece, and the old deadlines were two pieces early.
+        let tolerance = Duration.seconds(1)
+        for k in 2..<sentences.count {
+            let before = sentences[..<k].reduce(Duration.zero) { $0 + .milliseconds(60 * $1.count) }
+            let needed = first + before + PipelineState.sentencePause * k
+            let due = deadlines[k].due!
+            #expect(due <= needed, "piece \(k) due after its listener needs it")
+            #expect(
+                due >= needed - PipelineState.deadlineMargin - PipelineState.sentencePause * 2 - tolerance,
+                "piece \(k) due \(needed - due) before its listener needs it")
+        }
+    }
+
+    @Test func piecesGrowFromTheEnginesFirstPieceLength() async throws {
+        let engine = ToneEngine(parallelism: 1, delay: .zero)
+        let text = String(repeating: "word ", count: 400)
+        for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {}
+        let lengths = engine.calls.map(\.count)
+        // The tone engine's first piece holds up to 160 characters; then 320, then 400 each.
+        try #require(lengths.count >= 4)
+        #expect(lengths[0] <= 160 && lengths[0] > 150)
+        #expect(lengths[1] <= 320 && lengths[1] > 310)
+        #expect(lengths.dropFirst(2).dropLast().allSatisfy { $0 <= 400 && $0 > 390 })
+        #expect(engine.calls.joined(separator: " ") == text.trimmingCharacters(in: .whitespaces))
     }
 
     @Test func noMoreThanTheEnginesParallelismRunsAtOnce() async throws {

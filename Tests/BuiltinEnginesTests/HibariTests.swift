@@ -1,3 +1,4 @@
+import AudioPipeline
 import Foundation
 import SpeechCore
 import Testing
@@ -218,6 +219,26 @@ struct HibariEngineTests {
             let seconds = Double(audio.samples.count) / 24_000
             #expect(abs(seconds - reference) <= 0.1 * reference, "\(text): \(seconds) s, the CLI \(reference) s")
         }
+    }
+
+    /// The first chunk of a stream is its first piece: a few words, so the first byte does not
+    /// wait for a whole sentence (140 characters here, over 8 s of speech).
+    @Test func aStreamStartsWithAFewWords() async throws {
+        let engine = try await HibariFixture.engine.value
+        let text =
+            "The lighthouse on the northern cape was built in 1874, and for more than a century its keepers "
+            + "climbed the same spiral staircase every evening. Each of them kept a logbook."
+        var chunks = SpeechAudioStream(engine: engine, text: text, voice: "heart", speed: 1, format: .pcm)
+            .makeAsyncIterator()
+        let first = try #require(try await chunks.next())
+        let second = try #require(try await chunks.next())
+        let seconds = Double(first.count / 2) / Double(AudioFormat.outputSampleRate)
+        #expect(seconds > 0.5 && seconds < 2.5, "the first chunk holds \(seconds) s")
+        #expect(second.count > first.count, "the pieces after the first grow")
+        let samples = stride(from: 0, to: first.count - 1, by: 2).map {
+            Int16(bitPattern: UInt16(first[$0]) | UInt16(first[$0 + 1]) << 8)
+        }
+        #expect(samples.contains { abs(Int32($0)) > 3_000 }, "speech, not silence")
     }
 
     @Test func speedIsNative() async throws {

@@ -1,5 +1,9 @@
 import Dispatch
 import SpeechCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Testing
 
@@ -107,4 +111,18 @@ final class Log: Sendable {
         for piece in pieces { try await piece.value }
         await scheduler.shutdownGracefully()
     }
+
+    #if os(Linux)
+    @Test func piecesRunAtALowerPriorityThanTheRestOfTheProcess() async throws {
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        let scheduler = SynthesisScheduler(threads: 2)
+        let process = getpriority(which, 0)
+        let pieces = try await (scheduler.run { getpriority(which, 0) }, scheduler.run { getpriority(which, 0) })
+        let expected = min(process + SynthesisScheduler.workerNiceness, 19)
+        #expect(pieces.0 == expected && pieces.1 == expected)
+        // The caller's own thread is left as it was.
+        #expect(getpriority(which, 0) == process)
+        await scheduler.shutdownGracefully()
+    }
+    #endif
 }

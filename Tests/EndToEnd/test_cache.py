@@ -58,6 +58,11 @@ def entries(data_dir: Path) -> list[Path]:
     return sorted(directory.glob("*.audio")) if directory.exists() else []
 
 
+def cache_files(data_dir: Path) -> list[Path]:
+    """Every file in the cache directory but the counters' statistics.json."""
+    return [path for path in (data_dir / "cache").iterdir() if path.name != "statistics.json"]
+
+
 def rows(data_dir: Path) -> list[tuple]:
     connection = sqlite3.connect(data_dir / "speechrouter.sqlite")
     try:
@@ -102,6 +107,8 @@ def test_a_hit_replays_the_miss_bytes_as_a_generation_of_its_own(mp3, tmp_path):
         audio = b"".join(base64.b64decode(json.loads(line[6:])["audio"]) for line in events.text.splitlines()
                          if line.startswith("data: ") and '"speech.audio.delta"' in line)
         assert audio == mp3
+        done = [json.loads(line[6:]) for line in events.text.splitlines() if '"speech.audio.done"' in line]
+        assert [event["usage"]["input_tokens"] for event in done] == [len(BODY["input"])], events.text[-300:]
         # Bad opt-in headers are refused and change nothing.
         for headers in ({"X-OpenRouter-Cache-TTL": "0", **CACHE}, {"X-OpenRouter-Cache-TTL": "86401", **CACHE},
                         {"X-OpenRouter-Cache": "maybe"}):
@@ -173,7 +180,7 @@ def test_a_client_gone_mid_miss_leaves_no_entry_and_the_next_request_is_a_miss(m
             assert time.monotonic() < deadline, rows(tmp_path)
             time.sleep(0.05)
         assert rows(tmp_path)[0][1] == "cancelled"
-        assert entries(tmp_path) == [] and list((tmp_path / "cache").iterdir()) == []
+        assert entries(tmp_path) == [] and cache_files(tmp_path) == []
         again = speak(instance, key)
         assert again.headers["X-OpenRouter-Cache-Status"] == "MISS" and again.content == mp3
         assert speak(instance, key).headers["X-OpenRouter-Cache-Status"] == "HIT"
@@ -196,10 +203,10 @@ def test_kill_9_mid_miss_leaves_no_entry_that_is_ever_served(mp3, tmp_path):
         instance.process.wait()
         held.close()
         assert entries(tmp_path) == []
-        assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".tmp"]  # the interrupted write
+        assert [p.suffix for p in cache_files(tmp_path)] == [".tmp"]  # the interrupted write
         release.set()
         instance.start()
-        assert list((tmp_path / "cache").iterdir()) == []  # removed at start
+        assert cache_files(tmp_path) == []  # removed at start
         again = speak(instance, key)
         assert again.headers["X-OpenRouter-Cache-Status"] == "MISS" and again.content == mp3
     finally:
@@ -272,6 +279,9 @@ def test_eviction_keeps_the_directory_under_its_limit_over_1000_requests(tmp_pat
         figures = dict(line.split(":", 1) for line in stats.stdout.splitlines())
         assert int(figures["bytes"]) == directory_bytes() and int(figures["limit_bytes"]) == limit
         assert int(figures["entries"]) == len(entries(tmp_path)) < 1000
+        # What the server counted: 1,000 misses, no hits, and an eviction for each entry gone.
+        assert (int(figures["misses"]), int(figures["hits"])) == (1000, 0), stats.stdout
+        assert int(figures["evictions"]) == 1000 - int(figures["entries"]), stats.stdout
         cleared = subprocess.run([str(binary_path()), "cache", "clear", "--data-dir", str(tmp_path)],
                                  capture_output=True, text=True, timeout=60)
         assert cleared.returncode == 0 and entries(tmp_path) == []

@@ -96,7 +96,10 @@ def test_metrics_count_speech_errors_and_upstream_requests(upstream, tmp_path):
         flite = {"model": "local/flite", "provider": "local", "outcome": "completed"}
         openai = {"model": UPSTREAM_MODEL, "provider": "OpenAI", "outcome": "completed"}
         after = wait_for_metrics(server, lambda s: delta(s, "speechrouter_speech_requests_total", **flite) >= 2
-                                 and delta(s, "speechrouter_speech_requests_total", **openai) >= 1)
+                                 and delta(s, "speechrouter_speech_requests_total", **openai) >= 1
+                                 # An end is counted when its lease records it, and leaves the
+                                 # in-flight gauge once it is written to the store, just after.
+                                 and value(s, "speechrouter_streams_in_flight") == 0)
         speech_route = {"method": "POST", "route": "/api/v1/audio/speech"}
         assert delta(after, "speechrouter_http_requests_total", **speech_route, status="200") == 3
         assert delta(after, "speechrouter_http_requests_total", **speech_route, status="400") == 1

@@ -106,8 +106,11 @@ def test_the_generation_names_the_upstream_model(gateway):
     assert data["model"] == MODEL
     assert data["upstream_model"] == UPSTREAM_MODEL
     assert data["provider_name"] == "OpenAI"
-    assert data["provider_responses"] == [
-        {"provider_name": "OpenAI", "model_permaslug": UPSTREAM_MODEL, "status": 200, "is_byok": False}]
+    [attempt] = data["provider_responses"]
+    assert attempt["latency"] >= 0
+    assert {k: v for k, v in attempt.items() if k != "latency"} == {
+        "provider_name": "OpenAI", "endpoint_id": "openai", "model_permaslug": UPSTREAM_MODEL, "status": 200,
+        "is_byok": False}
     row = sqlite3.connect(directory / "speechrouter.sqlite").execute(
         "SELECT provider, upstream_model FROM generations WHERE id = ?", (generation_id,)).fetchone()
     assert row == ("OpenAI", UPSTREAM_MODEL)

@@ -47,6 +47,17 @@ def body_with(**changes):
     pytest.param({"provider": "openai"}, "'provider'", "provider", id="provider-string"),
     pytest.param({"provider": ["openai"]}, "'provider'", "provider", id="provider-array"),
     pytest.param({"response_format": 3}, "'response_format'", "response_format", id="format-number"),
+    # Voice cloning: a built-in model cannot clone; malformed references are named before that.
+    pytest.param({"input_references": [{"type": "input_audio", "input_audio": {"data": "UklGRg=="}}]},
+                 "cannot clone", "input_references", id="references-model-cannot-clone"),
+    pytest.param({"input_references": [{"type": "input_audio", "input_audio": {"data": "%%%"}}]},
+                 "valid base64", "input_references[0].input_audio.data", id="references-bad-base64"),
+    pytest.param({"input_references": [{"type": "input_audio", "input_audio": {"data": "UklGRg=="}}] * 4},
+                 "at most 3", "input_references", id="references-too-many"),
+    pytest.param({"input_references": [{"type": "text", "text": "only words"}]},
+                 "input_audio", "input_references", id="references-no-audio"),
+    pytest.param({"input_references": [{"type": "input_audio", "input_audio": {"url": "file:///etc/passwd"}}]},
+                 "http or https", "input_references[0].input_audio.url", id="references-url-scheme"),
 ])
 def test_invalid_field(server, changes, contains, param):
     response = server.speech(body_with(**changes))
@@ -111,14 +122,18 @@ def test_unknown_keys_provider_options_and_instructions_are_accepted(server):
     assert pcm_peak(response.content) > 1000
 
 
-def test_body_over_one_mebibyte_is_413(server):
-    body = json.dumps(body_with(input="a" * int(1.1 * 1024 * 1024))).encode()
+# The limit: 1 MiB of request plus three of OpenRouter's 20 MiB reference recordings (63963136 bytes).
+BODY_LIMIT = 1024 * 1024 + 3 * 20 * 1024 * 1024
+
+
+def test_body_over_the_limit_is_413(server):
+    body = json.dumps(body_with(input="a" * (BODY_LIMIT + 1000))).encode()
     status, _, payload = raw_post(server, body, chunked=False)
     check_raw_error(status, payload, 413)
 
 
-def test_chunked_body_over_one_mebibyte_is_413(server):
-    body = json.dumps(body_with(input="b" * int(1.1 * 1024 * 1024))).encode()
+def test_chunked_body_over_the_limit_is_413(server):
+    body = json.dumps(body_with(input="b" * (BODY_LIMIT + 1000))).encode()
     status, _, payload = raw_post(server, body, chunked=True)
     check_raw_error(status, payload, 413)
 

@@ -131,3 +131,40 @@ def test_a_voice_copied_into_the_folder_speaks_after_sighup_while_an_earlier_str
     assert "anna" not in rows
     skipped = [line for line in listed.stdout.splitlines() if line.startswith("skipped")]
     assert len(skipped) == 2 and "broken.onnx: " in skipped[0] and "truncated" in skipped[0], skipped
+
+
+def test_a_voice_file_replaced_under_the_same_name_is_a_cache_miss_after_sighup(tmp_path: Path):
+    data = tmp_path / "data"
+    voices = data / "voices"
+    voices.mkdir(parents=True)
+    install_voice(voices, "anna", espeak="en-us", code="en_US")
+    server = start_server(data, startup_timeout=300)
+    cached = {"X-OpenRouter-Cache": "true"}
+    body = {"model": "local/piper", "input": "Your call is important to us.", "voice": "anna",
+            "response_format": "pcm"}
+    try:
+        miss = server.speech(body, headers=cached)
+        assert miss.status_code == 200 and miss.headers["X-OpenRouter-Cache-Status"] == "MISS", miss.text
+        hit = server.speech(body, headers=cached)
+        assert hit.headers["X-OpenRouter-Cache-Status"] == "HIT" and hit.content == miss.content
+
+        # The same name, another voice: anna now reads through German eSpeak NG phonemes.
+        (voices / "anna.onnx").unlink()
+        (voices / "anna.onnx.json").unlink()
+        install_voice(voices, "anna", espeak="de", code="de_DE")
+        os.kill(server.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 300
+        while "anna (de)" not in piper_model(server)["description"]:
+            assert time.monotonic() < deadline, f"anna was never reloaded\n{server.log_tail()}"
+            server.assert_alive()
+            time.sleep(0.2)
+
+        replaced = server.speech(body, headers=cached)
+        assert replaced.status_code == 200, replaced.text
+        assert replaced.headers["X-OpenRouter-Cache-Status"] == "MISS", server.log_tail()
+        assert replaced.content != miss.content
+        assert pcm_peak(replaced.content) > 10_000 and 0.5 < pcm_seconds(replaced.content) < 15
+        again = server.speech(body, headers=cached)
+        assert again.headers["X-OpenRouter-Cache-Status"] == "HIT" and again.content == replaced.content
+    finally:
+        stop_server(server)

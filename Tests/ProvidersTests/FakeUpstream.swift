@@ -17,6 +17,10 @@ final class FakeUpstream: Sendable {
         case none
         case status(Int)
         case rateLimited(retryAfter: String)
+        /// A 503 at capacity with `Retry-After`, as SpeechRouter itself sends.
+        case atCapacity(retryAfter: String)
+        /// Accepts the request and answers nothing for this long (longer than the gateway waits).
+        case hang(Duration)
         case slowFirstByte(Duration)
         case truncated
         case invalidBase64
@@ -46,6 +50,24 @@ final class FakeUpstream: Sendable {
 
     private let state = Mutex((faults: [String: Fault](), received: [String: [Received]]()))
 
+    /// A file of a multipart upload, as it arrived.
+    struct UploadedFile: Sendable, Equatable {
+        var filename: String
+        var contentType: String
+        var bytes: [UInt8]
+    }
+
+    /// A voice made by ElevenLabs' instant voice cloning, and whether it was deleted since.
+    struct ClonedVoice: Sendable {
+        var id: String
+        var name: String
+        var files: [UploadedFile]
+        var deleted = false
+    }
+
+    private let clones = Mutex([ClonedVoice]())
+    func clonedVoices() -> [ClonedVoice] { clones.withLock { $0 } }
+
     func fault(_ provider: String, _ fault: Fault) { state.withLock { $0.faults[provider] = fault } }
     func received(_ provider: String) -> [Received] { state.withLock { $0.received[provider] ?? [] } }
 
@@ -63,6 +85,8 @@ final class FakeUpstream: Sendable {
         router.post("/mistral/v1/audio/speech") { request, context in try await self.mistral(request, context) }
         router.post("/cognitiveservices/v1") { request, context in try await self.azure(request, context) }
         router.post("/v1/text-to-speech/:voice/stream") { request, context in try await self.elevenLabs(request, context) }
+        router.post("/v1/voices/add") { request, context in try await self.elevenLabsAddVoice(request, context) }
+        router.delete("/v1/voices/:voice") { request, context in try await self.elevenLabsDeleteVoice(request, context) }
         router.post("/v1/text:synthesize") { request, context in try await self.google(request, context) }
         router.post("/stolen") { request, context in
             _ = self.record("stolen", request, body: String(buffer: try await request.body.collect(upTo: 1 << 20)))
@@ -93,6 +117,7 @@ final class FakeUpstream: Sendable {
     private func openAI(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
         let fault = record("openai", request, body: body)
+        if case .hang(let delay) = fault { try await Task.sleep(for: delay) }
         let sentKey = String((request.headers[.authorization] ?? "").dropFirst("Bearer ".count))
         if let answer = Self.hostile(fault, request, sentKey: sentKey) { return answer }
         guard request.headers[.authorization] == "Bearer \(Self.key)" else {
@@ -118,7 +143,8 @@ final class FakeUpstream: Sendable {
     // MARK: Mistral
 
     private func mistral(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+        // Room for a base64 reference recording (`ref_audio`).
+        let body = String(buffer: try await request.body.collect(upTo: 64 << 20))
         let fault = record("mistral", request, body: body)
         guard request.headers[.authorization] == "Bearer \(Self.key)" else {
             return Self.json(401, #"{"message":"Unauthorized","request_id":"c61f2f15"}"#)
@@ -126,6 +152,12 @@ final class FakeUpstream: Sendable {
         let json = try Self.object(body)
         guard case .string(let input)? = json["input"], !input.isEmpty else {
             return Self.json(422, #"{"detail":[{"loc":["body","input"],"msg":"Field required","type":"missing"}]}"#)
+        }
+        // `ref_audio`: base64 reference audio, which takes precedence over `voice_id`.
+        if let reference = json["ref_audio"], reference != .null {
+            guard case .string(let text) = reference, let audio = Data(base64Encoded: text), !audio.isEmpty else {
+                return Self.json(422, #"{"detail":[{"loc":["body","ref_audio"],"msg":"Invalid base64","type":"value_error"}]}"#)
+            }
         }
         if let failure = Self.failure(fault, errorBody: #"{"object":"error","message":"Service unavailable","type":"internal_error","param":null,"code":null}"#) {
             return failure
@@ -192,8 +224,88 @@ final class FakeUpstream: Sendable {
         if let failure = Self.failure(fault, errorBody: #"{"detail":{"status":"too_many_concurrent_requests","message":"Too many concurrent requests"}}"#) {
             return failure
         }
+        let voice = context.parameters.get("voice") ?? ""
+        let clone = clones.withLock { $0.first { $0.id == voice } }
+        if voice.hasPrefix("cloned"), clone == nil || clone?.deleted == true {
+            return Self.json(400, #"{"detail":{"status":"voice_not_found","message":"A voice with the voice_id was not found."}}"#)
+        }
         let format = request.uri.queryParameters.get("output_format")
         return Self.audio(format == "mp3_24000_48" ? Self.mp3 : Self.pcm, contentType: "audio/mpeg", fault: fault)
+    }
+
+    /// `POST /v1/voices/add`: multipart `name` and one or more `files`; answers the new `voice_id`.
+    private func elevenLabsAddVoice(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 << 20)
+        _ = record("elevenlabs-clone", request, body: "")
+        guard request.headers[HTTPField.Name("xi-api-key")!] == Self.key else {
+            return Self.json(401, #"{"detail":{"status":"invalid_api_key","message":"Invalid API key"}}"#)
+        }
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.hasPrefix("multipart/form-data"), let range = contentType.range(of: "boundary=") else {
+            return Self.json(400, #"{"detail":{"status":"invalid_content_type","message":"Expected multipart/form-data"}}"#)
+        }
+        let parts = Self.multipart(Array(body.readableBytesView), boundary: String(contentType[range.upperBound...]))
+        let name = parts.first { $0.name == "name" && $0.filename == nil }.map { String(decoding: $0.bytes, as: UTF8.self) }
+        let files = parts.filter { $0.name == "files" }.compactMap { part in
+            part.filename.map { UploadedFile(filename: $0, contentType: part.contentType ?? "", bytes: part.bytes) }
+        }
+        guard let name, !name.isEmpty, !files.isEmpty else {
+            return Self.json(422, #"{"detail":[{"loc":["body","files"],"msg":"field required","type":"value_error.missing"}]}"#)
+        }
+        let id = clones.withLock { voices in
+            let id = "cloned\(voices.count + 1)"  // alphanumeric, as ElevenLabs ids are
+            voices.append(ClonedVoice(id: id, name: name, files: files))
+            return id
+        }
+        return Self.json(200, #"{"voice_id":"\#(id)","requires_verification":false}"#)
+    }
+
+    /// `DELETE /v1/voices/{voice_id}`.
+    private func elevenLabsDeleteVoice(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard request.headers[HTTPField.Name("xi-api-key")!] == Self.key else {
+            return Self.json(401, #"{"detail":{"status":"invalid_api_key","message":"Invalid API key"}}"#)
+        }
+        let voice = context.parameters.get("voice") ?? ""
+        let found = clones.withLock { voices in
+            guard let index = voices.firstIndex(where: { $0.id == voice && !$0.deleted }) else { return false }
+            voices[index].deleted = true
+            return true
+        }
+        return found
+            ? Self.json(200, #"{"status":"ok"}"#)
+            : Self.json(400, #"{"detail":{"status":"voice_not_found","message":"A voice with the voice_id was not found."}}"#)
+    }
+
+    /// The parts of a multipart/form-data body: each one's name, filename, type and bytes.
+    static func multipart(
+        _ body: [UInt8], boundary: String
+    ) -> [(name: String?, filename: String?, contentType: String?, bytes: [UInt8])] {
+        let delimiter = Array("--\(boundary)".utf8)
+        var starts: [Int] = []
+        var index = 0
+        while index + delimiter.count <= body.count {
+            if body[index..<index + delimiter.count].elementsEqual(delimiter) {
+                starts.append(index)
+                index += delimiter.count
+            } else {
+                index += 1
+            }
+        }
+        let separator = Array("\r\n\r\n".utf8)
+        return zip(starts, starts.dropFirst()).compactMap { start, end in
+            guard end - start >= delimiter.count + 8 else { return nil }
+            let part = Array(body[(start + delimiter.count + 2)..<(end - 2)])  // past the delimiter's CRLF, before the next's
+            guard let split = (0...(part.count - separator.count)).first(where: { part[$0..<$0 + 4].elementsEqual(separator) })
+            else { return nil }
+            let head = String(decoding: part[..<split], as: UTF8.self)
+            func value(_ key: String) -> String? {
+                guard let range = head.range(of: "\(key)=\"") else { return nil }
+                return String(head[range.upperBound...].prefix { $0 != "\"" })
+            }
+            let type = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-type:") }
+                .map { $0.dropFirst("content-type:".count).trimmingCharacters(in: .whitespaces) }
+            return (value(" name"), value("filename"), type, Array(part[(split + 4)...]))
+        }
     }
 
     // MARK: Google
@@ -237,6 +349,10 @@ final class FakeUpstream: Sendable {
         case .status(let code): return errorBody.isEmpty ? Response(status: .init(code: code)) : json(code, errorBody)
         case .rateLimited(let retryAfter):
             var response = json(429, errorBody.isEmpty ? #"{"error":"rate limited"}"# : errorBody)
+            response.headers[.retryAfter] = retryAfter
+            return response
+        case .atCapacity(let retryAfter):
+            var response = json(503, #"{"error":{"code":503,"message":"at capacity"}}"#)
             response.headers[.retryAfter] = retryAfter
             return response
         default: return nil

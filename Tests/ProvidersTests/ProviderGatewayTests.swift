@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import SpeechCache
 import SpeechCore
 import Testing
 import NIOFoundationEssentialsCompat
@@ -20,6 +21,16 @@ struct UpstreamHarness {
     func run(
         configuration: GatewayConfiguration = .init(), firstByteTimeout: Duration = .seconds(5),
         _ body: @Sendable @escaping (any TestClientProtocol, HTTPFields) async throws -> Void
+    ) async throws {
+        try await run(configuration: configuration, firstByteTimeout: firstByteTimeout) { client, auth, _ in
+            try await body(client, auth)
+        }
+    }
+
+    /// `run`, with a speech cache when `cached`, and the gateway's account store passed to `body`.
+    func run(
+        configuration: GatewayConfiguration = .init(), firstByteTimeout: Duration = .seconds(5), cached: Bool = false,
+        _ body: @Sendable @escaping (any TestClientProtocol, HTTPFields, AccountStore) async throws -> Void
     ) async throws {
         let fakeApp = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await fakeApp.test(.live) { upstream in
@@ -37,10 +48,14 @@ struct UpstreamHarness {
             let store = try await AccountStore.open(
                 databaseURL: nil, dataDirectory: directory, instance: "test", logger: Logger(label: "test"))
             let (_, secret) = try await store.createKey(KeySettings(name: "t"))
-            let gateway = Gateway(engines: [], providers: providers, store: store, configuration: configuration)
+            var gateway = Gateway(engines: [], providers: providers, store: store, configuration: configuration)
+            if cached {
+                gateway.cache = try SpeechCacheStore(
+                    directory: URL(fileURLWithPath: directory).appendingPathComponent("cache"), limitBytes: 1 << 24)
+            }
             let app = gateway.application(host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
             try await app.test(.router) { client in
-                try await body(client, [.authorization: "Bearer \(secret.value)", .contentType: "application/json"])
+                try await body(client, [.authorization: "Bearer \(secret.value)", .contentType: "application/json"], store)
             }
             try await store.close()
             try await client.shutdown()

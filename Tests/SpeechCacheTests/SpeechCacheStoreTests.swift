@@ -9,7 +9,10 @@ import Testing
 
     func key(_ text: String) -> SpeechCacheKey { SpeechCacheKey(fields: [("input", text)]) }
 
-    func names() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() }
+    /// The entries' and fills' files (not the counters' `statistics.json`).
+    func names() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0 != "statistics.json" }.sorted()
+    }
 
     func readAll(_ reader: CacheReader) async throws -> [UInt8] {
         var reader = reader
@@ -138,6 +141,24 @@ import Testing
             Issue.record("expected the kept entry")
             return
         }
+    }
+
+    @Test func hitsMissesAndEvictionsOutliveTheStoreAndAClear() throws {
+        do {
+            let store = try SpeechCacheStore(directory: directory, limitBytes: 4_096)
+            try fill(store, "a", bytes: Array(repeating: 1, count: 3_000))
+            guard case .hit = store.lookup(key("a"), source: "g", ttlSeconds: 300) else {
+                Issue.record("expected a hit")
+                return
+            }
+            try fill(store, "b", bytes: Array(repeating: 2, count: 3_000))
+        }
+        #expect(SpeechCacheStore.clear(directory: directory) == 1)
+        var expected = SpeechCacheStatistics()
+        (expected.hits, expected.misses, expected.evictions) = (1, 2, 1)
+        #expect(SpeechCacheStore.storedStatistics(directory: directory) == expected)
+        let reopened = try SpeechCacheStore(directory: directory, limitBytes: 4_096)
+        #expect(reopened.statistics.hits == 1 && reopened.statistics.misses == 2 && reopened.statistics.evictions == 1)
     }
 
     @Test func anExpiredEntryIsAMiss() throws {

@@ -25,7 +25,16 @@ import Testing
     @Test func unbrokenTextIsStillBounded() {
         let text = String(repeating: "a", count: 1000)
         let pieces = Array(SentenceSplitter(text, maxLength: 300, firstMaxLength: 100))
-        #expect(pieces.map(\.count) == [100, 300, 300, 300])
+        // The limit doubles from the first piece up to `maxLength`.
+        #expect(pieces.map(\.count) == [100, 200, 300, 300, 100])
+    }
+
+    @Test func piecesGrowFromTheFirstToTheLimit() {
+        let text = Array(repeating: "word", count: 500).joined(separator: " ")
+        let pieces = Array(SentenceSplitter(text, maxLength: 400, firstMaxLength: 24))
+        // Each piece is cut at the last space before its limit: 24, then 48, 96, 192, 384, 400 …
+        #expect(pieces.prefix(7).map(\.count) == [19, 44, 94, 189, 379, 399, 399])
+        #expect(pieces.joined().filter(\.isLetter) == text.filter(\.isLetter))
     }
 
     @Test func piecesWithoutLettersOrDigitsAreSkipped() {

@@ -100,10 +100,10 @@ extension SpeechRouter {
 
             let tooLarge = try await apiError {
                 _ = try await client.tts.createSpeech(
-                    SpeechRequest(model: "local/flite", input: String(repeating: "a", count: 1_100_000)))
+                    SpeechRequest(model: "local/flite", input: String(repeating: "a", count: 64_000_000)))
             }
             #expect(tooLarge.kind == .payloadTooLarge && tooLarge.code == 413)
-            #expect(tooLarge.message == "Request body exceeds the limit of 1048576 bytes")
+            #expect(tooLarge.message == "Request body exceeds the limit of 63963136 bytes")
         }
     }
 

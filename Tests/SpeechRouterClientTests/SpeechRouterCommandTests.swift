@@ -1,4 +1,5 @@
 import Foundation
+import SpeechCache
 import Testing
 
 /// The built `speechrouter` binary, run as a user would, beside the test bundle in the build folder.
@@ -139,5 +140,38 @@ struct SpeechRouterCommand {
             // USD per million characters.
             #expect(flite.contains(" 15 "), "\(flite)")
         }
+    }
+
+    @Test func cacheStatsShowsTheHitsMissesAndEvictionsAServerCounted() async throws {
+        // What a server's store counts: two misses stored, one hit, and one eviction to stay under 4 KiB.
+        let store = try SpeechCacheStore(directory: directory.appendingPathComponent("cache"), limitBytes: 4_096)
+        func lookup(_ text: String) -> CacheLookup {
+            store.lookup(SpeechCacheKey(fields: [("input", text)]), source: "g", ttlSeconds: 300)
+        }
+        for text in ["a", "b"] {
+            guard case .lead(let fill) = lookup(text) else {
+                Issue.record("expected a miss for \(text)")
+                return
+            }
+            fill.append(Array(repeating: 1, count: 3_000))
+            fill.commit()
+            if text == "a" {
+                guard case .hit = lookup("a") else {
+                    Issue.record("expected a hit")
+                    return
+                }
+            }
+        }
+        let run = try await SpeechRouterCommand.run(["cache", "stats", "--data-dir", directory.path])
+        #expect(run.status == 0, "\(run.standardError)")
+        let output = String(decoding: run.standardOutput, as: UTF8.self)
+        var figures: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { figures[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        #expect(figures["entries"] == "1" && figures["bytes"] == "3000", "\(output)")
+        #expect(figures["hits"] == "1" && figures["misses"] == "2" && figures["evictions"] == "1", "\(output)")
+        #expect(figures["coalesced"] == "0", "\(output)")
     }
 }

@@ -209,7 +209,7 @@ let pricedFlite = GatewayConfiguration(models: ["local/flite": .init(pricePerCha
         }
     }
 
-    /// The keys API reads at most 64 KiB of body; its 413 names that limit, not the speech route's 1 MiB.
+    /// The keys API reads at most 64 KiB of body; its 413 names that limit, not the speech route's 61 MiB.
     @Test func oversizeKeyBodiesGet413NamingTheirOwnLimit() async throws {
         let test = try await TestGateway.make()
         let (_, manager) = try await test.store.createKey(KeySettings(name: "admin", isManagement: true))

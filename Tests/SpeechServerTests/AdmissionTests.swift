@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOFoundationEssentialsCompat
 import SpeechCore
+import Synchronization
 import Testing
 
 @testable import SpeechServer
@@ -216,5 +217,30 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
         #expect(capped.streams == 3)
         let unmeasured = EngineCapacity(threads: 1, defaultSpeed: 0.1, measured: false, cap: nil)
         #expect(unmeasured.streams == Int.max)
+    }
+
+    @Test func theLastStreamToEndLetsTheServerGoIdleOnce() throws {
+        let idle = Mutex(0)
+        let admission = StreamAdmission(
+            engines: ["test/gated": EngineCapacity(threads: 1, defaultSpeed: 1, measured: false, cap: nil)],
+            maxStreamsPerKey: nil, whenIdle: { idle.withLock { $0 += 1 } })
+        let first = try admission.admit(model: "test/gated", key: "a")
+        let second = try admission.admit(model: "upstream/model", key: "b")
+        first.release()
+        #expect(idle.withLock { $0 } == 0, "a stream is still running")
+        second.release()
+        second.release()  // a ticket is given back once
+        #expect(idle.withLock { $0 } == 1)
+        // A refusal holds no ticket, so it never makes the server idle.
+        let capped = StreamAdmission(
+            engines: ["test/gated": EngineCapacity(threads: 1, defaultSpeed: 1, measured: false, cap: 1)],
+            maxStreamsPerKey: nil, whenIdle: { idle.withLock { $0 += 1 } })
+        let held = try capped.admit(model: "test/gated", key: "a")
+        #expect(throws: StreamAdmission.Refusal.engineFull(model: "test/gated", streams: 1)) {
+            try capped.admit(model: "test/gated", key: "b")
+        }
+        #expect(idle.withLock { $0 } == 1)
+        held.release()
+        #expect(idle.withLock { $0 } == 2)
     }
 }

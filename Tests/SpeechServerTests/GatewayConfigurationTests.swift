@@ -5,7 +5,7 @@ import Accounts
 @testable import SpeechServer
 
 /// The error `json` is refused with, or nil when it loads.
-private func refusal(_ json: String) -> String? {
+func refusal(_ json: String) -> String? {
     do {
         _ = try GatewayConfiguration.parse(Data(json.utf8))
         return nil

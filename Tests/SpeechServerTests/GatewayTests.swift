@@ -143,10 +143,11 @@ let builtinModelIDs =
     @Test func oversizeBodiesGet413() async throws {
         let test = try await TestGateway.make()
         try await test.run { client in
-            let big = #"{"model":"local/flite","input":""# + String(repeating: "a", count: 1_100_000) + #""}"#
+            // Past 1 MiB of request plus three of OpenRouter's 20 MiB reference recordings.
+            let big = #"{"model":"local/flite","input":""# + String(repeating: "a", count: 64_000_000) + #""}"#
             try await client.execute(uri: "/api/v1/audio/speech", method: .post, headers: test.auth, body: ByteBuffer(string: big)) { (r: TestResponse) throws in
                 #expect(r.status == .contentTooLarge)
-                #expect(try decodeError(r).message.contains("1048576 bytes"))
+                #expect(try decodeError(r).message.contains("63963136 bytes"))
             }
         }
     }

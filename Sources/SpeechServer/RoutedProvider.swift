@@ -1,0 +1,115 @@
+import Accounts
+import Foundation
+import Providers
+import Routing
+import SpeechCore
+import Synchronization
+
+/// One model's deployment as the gateway serves it: the routing view and the adapter behind it.
+struct RoutedEndpoint: Sendable {
+    var deployment: Deployment
+    var endpoint: ProviderEndpoint
+    /// Whether load balancing draws its place; false for a model's `endpoints`, tried in order.
+    var balanced = true
+}
+
+/// Every upstream attempt of one request, in order: OpenRouter's `provider_responses`, told to
+/// the generation's lease as they happen once it has one.
+final class AttemptLog: Sendable {
+    private struct State {
+        var attempts: [ProviderAttempt] = []
+        var streaming: [String] = []
+        /// Weak: the lease's end actions hold this log, and a lease records a reset client's end
+        /// when it is dropped, so a strong reference here would keep it running forever.
+        weak var lease: GenerationLease?
+    }
+
+    private let state = Mutex(State())
+
+    var attempts: [ProviderAttempt] { state.withLock { $0.attempts } }
+    /// The deployments that took a stream slot for this request and hold it until it ends.
+    var streamingDeployments: [String] { state.withLock { $0.streaming } }
+
+    /// From now on every attempt is recorded on `lease`'s generation too.
+    func record(to lease: GenerationLease) {
+        let attempts = state.withLock { state in
+            state.lease = lease
+            return state.attempts
+        }
+        lease.attempted(attempts)
+    }
+
+    func append(_ attempt: ProviderAttempt) {
+        let (attempts, lease) = state.withLock { state in
+            state.attempts.append(attempt)
+            return (state.attempts, state.lease)
+        }
+        lease?.attempted(attempts)
+    }
+
+    func streaming(on id: String) { state.withLock { $0.streaming.append(id) } }
+    func isStreaming(on id: String) -> Bool { state.withLock { $0.streaming.contains(id) } }
+}
+
+/// A deployment's adapter for one request: asks the fleet's health before each first request
+/// (an open breaker refuses at once, without a network round trip), and reports how it went.
+struct RoutedProvider: ProviderWrapper {
+    let provider: any SpeechProvider
+    let deployment: Deployment
+    let health: FleetHealth
+    let attempts: AttemptLog
+
+    func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
+        // The later pieces of a long input go to the deployment already serving it.
+        if attempts.isStreaming(on: deployment.id) { return try await provider.synthesize(request) }
+        guard health.begin(deployment.id, maxStreams: deployment.maxConcurrentStreams) else {
+            throw ProviderError(
+                .unavailable, provider: provider.name,
+                message: "\(provider.name) (\(deployment.tag)) is resting after failures or is at capacity")
+        }
+        let started = ContinuousClock.now
+        func record(_ status: Int?) {
+            let milliseconds = min(started.duration(to: .now) / .milliseconds(1), 1e12)
+            attempts.append(
+                ProviderAttempt(
+                    providerName: provider.name, tag: deployment.tag, model: request.model, status: status,
+                    latencyMilliseconds: Int(max(milliseconds, 0).rounded())))
+        }
+        do {
+            let stream = try await provider.synthesize(request)
+            health.succeeded(deployment.id, firstByte: started.duration(to: .now))
+            attempts.streaming(on: deployment.id)
+            record(200)
+            return stream
+        } catch let error as ProviderError {
+            switch error.kind {
+            case .invalidRequest, .moderation: health.answered(deployment.id)
+            default: health.failed(deployment.id, retryAfter: Self.delay(retryAfter: error.retryAfter))
+            }
+            record(error.upstreamStatus)
+            throw error
+        } catch {
+            health.abandoned(deployment.id)
+            record(nil)
+            throw error
+        }
+    }
+
+    /// A `Retry-After` value as a wait: delay-seconds, or an HTTP date (RFC 9110 §10.2.3). A
+    /// day at most, so no conversion can overflow; the breaker caps it lower still.
+    static func delay(retryAfter: String?, now: Date = Date()) -> Duration? {
+        guard let text = retryAfter?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        let seconds: Double
+        if let number = Double(text), number.isFinite {
+            seconds = number
+        } else {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            guard let date = formatter.date(from: text) else { return nil }
+            seconds = date.timeIntervalSince(now)
+        }
+        return .milliseconds(Int((min(max(seconds, 0), 86_400) * 1_000).rounded()))
+    }
+}
