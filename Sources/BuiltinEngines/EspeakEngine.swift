@@ -204,8 +204,8 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
 final class SampleCollector {
     var samples: [Int16] = []
     /// `espeakEVENT_WORD`s: where the word starts in the audio (ms) and in the text (its
-    /// 1-based `text_position` in characters, and `length`).
-    var wordEvents: [(milliseconds: Int, position: Int, length: Int)] = []
+    /// 1-based `text_position`, in code points of the text eSpeak NG read).
+    var wordEvents: [(milliseconds: Int, position: Int)] = []
     /// Where clauses and sentences end in the audio (ms): no word runs past one.
     var boundaries: [Int] = []
     /// Below this a sample counts as silence (about -36 dBFS, as the pipeline's sentence pauses).
@@ -214,11 +214,21 @@ final class SampleCollector {
     /// The words eSpeak NG announced, each from its event to the next word's event or the end of
     /// its clause, whichever is first, less the silence before that (eSpeak NG reports where a
     /// word starts, not where it ends). Offsets go back to the caller's text through `readable`.
+    ///
+    /// An event's `text_position` is where eSpeak NG began reading the word, but its `length`
+    /// is not the word's: 0 for a word after a typographic quote (“naïve”), 2 for "It's", 1 for
+    /// "e-mail", 4 three times for "1995" (spoken as three words). So each event names the word
+    /// of the text (`TextOrigins.words`) that holds its position or starts right after it past
+    /// punctuation only; events of one word (a number's) time it together, and an event of no
+    /// word (eSpeak NG saying "&") times nothing.
     func words(in readable: TextOrigins, sampleRate: Int) -> [WordTiming] {
         let rate = Double(sampleRate)
         let duration = Double(samples.count) / rate
         let scalars = Array(readable.text.unicodeScalars)
+        let spans = TextOrigins.words(of: readable.text)
         var words: [WordTiming] = []
+        // The span of the last word timed, and the first span not yet timed.
+        var (timed, untimed): (Int?, Int) = (nil, 0)
         for (index, event) in wordEvents.enumerated() {
             let start = Double(event.milliseconds) / 1000
             var end = duration
@@ -228,21 +238,33 @@ final class SampleCollector {
             }
             end = min(end, duration)
             // Back off the silence that ends the interval.
-            var last = Int(end * rate)
+            var last = min(Int(end * rate), samples.count)
             let first = Int(start * rate)
             while last > first + 1, abs(Int32(samples[last - 1])) < Self.silence { last -= 1 }
             end = Double(last) / rate
-            let characters = (event.position - 1)..<(event.position - 1 + event.length)
-            guard end > start, characters.lowerBound >= 0, characters.upperBound <= scalars.count,
-                let range = readable.original(characters)
+            let position = event.position - 1
+            guard end > start, position >= 0 else { continue }
+            if let timed, spans[timed].range.contains(position) {
+                words[words.count - 1].endTime = max(words[words.count - 1].endTime, end)
+                continue
+            }
+            guard let found = spans[untimed...].firstIndex(where: { $0.range.upperBound > position }),
+                spans[found].range.lowerBound <= position
+                    || scalars[position..<spans[found].range.lowerBound].allSatisfy(Self.isPunctuation),
+                let range = readable.original(spans[found].range)
             else { continue }
-            let word = String(String.UnicodeScalarView(scalars[characters]))
+            (timed, untimed) = (found, found + 1)
             words.append(
                 WordTiming(
-                    word: word, startTime: start, endTime: end, charStart: range.lowerBound,
+                    word: spans[found].word, startTime: start, endTime: end, charStart: range.lowerBound,
                     charEnd: range.upperBound))
         }
         return words
+    }
+
+    /// Neither space nor part of a word: a quote or bracket eSpeak NG may start a word's event on.
+    private static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        !scalar.properties.isWhitespace && !scalar.properties.isAlphabetic && scalar.properties.numericType == nil
     }
 }
 
@@ -260,7 +282,7 @@ private func collectSamples(
         let item = event.pointee
         switch item.type {
         case espeakEVENT_WORD:
-            collector.wordEvents.append((Int(item.audio_position), Int(item.text_position), Int(item.length)))
+            collector.wordEvents.append((Int(item.audio_position), Int(item.text_position)))
         case espeakEVENT_END, espeakEVENT_SENTENCE, espeakEVENT_MSG_TERMINATED:
             collector.boundaries.append(Int(item.audio_position))
         default: break

@@ -60,25 +60,31 @@ public struct TextOrigins: Sendable {
         return origins[range.lowerBound]..<(origins[range.upperBound - 1] + 1)
     }
 
-    /// The original's words: runs of letters, digits and the marks and apostrophes inside them.
-    /// Used where an engine reports no words of its own.
+    /// The original's words: runs of letters, digits and the marks on them, with the apostrophes
+    /// and hyphens between two of them ("don't", "e-mail"; not the closing quote of ‘single’).
+    /// Used where an engine reports no words of its own, and to name the words eSpeak NG times.
     public static func words(of text: String) -> [(word: String, range: Range<Int>)] {
+        let scalars = Array(text.unicodeScalars)
+        func isWordCharacter(_ offset: Int) -> Bool {
+            guard offset < scalars.count else { return false }
+            let properties = scalars[offset].properties
+            return properties.isAlphabetic || properties.numericType != nil
+                || [.nonspacingMark, .spacingMark, .enclosingMark].contains(properties.generalCategory)
+        }
         var words: [(String, Range<Int>)] = []
-        var current = ""
-        var start = 0
-        for (offset, scalar) in text.unicodeScalars.enumerated() {
-            let inWord =
-                scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-                || (!current.isEmpty && (scalar == "'" || scalar == "’" || scalar == "-"))
-            if inWord {
-                if current.isEmpty { start = offset }
-                current.unicodeScalars.append(scalar)
-            } else if !current.isEmpty {
-                words.append((current, start..<(start + current.unicodeScalars.count)))
-                current = ""
+        var start: Int?
+        for offset in scalars.indices {
+            let joins = start != nil && "'’-".unicodeScalars.contains(scalars[offset]) && isWordCharacter(offset + 1)
+            if isWordCharacter(offset) || joins {
+                if start == nil { start = offset }
+            } else if let begun = start {
+                words.append((String(String.UnicodeScalarView(scalars[begun..<offset])), begun..<offset))
+                start = nil
             }
         }
-        if !current.isEmpty { words.append((current, start..<(start + current.unicodeScalars.count))) }
+        if let begun = start {
+            words.append((String(String.UnicodeScalarView(scalars[begun...])), begun..<scalars.count))
+        }
         return words
     }
 }

@@ -80,6 +80,22 @@ import Testing
         #expect(words == ["Café", "naïve", "friends", "really"], "\(engineName): \(spoken.words)")
     }
 
+    /// eSpeak NG's word events start where it began reading a word, but their lengths are not
+    /// the words' (0 after a typographic quote, 2 for "It's") and a number makes one per word it
+    /// is read as: every word of the text is still timed once, at its own place.
+    @Test func espeakEventsTimeEachWordOfTheTextOnce() async throws {
+        let engine = try await Self.engine("espeak-ng")
+        let text = "It's 1995, «ça» & “quoted” e-mail; don't ‘single’ (parens)."
+        let spoken = try await Self.speak(engine, text, voice: engine.model.defaultVoice)
+        let input = Array(text.unicodeScalars)
+        let words = spoken.words.map { String(String.UnicodeScalarView(input[$0.charStart..<$0.charEnd])) }
+        #expect(words == ["It's", "1995", "ça", "quoted", "e-mail", "don't", "single", "parens"], "\(spoken.words)")
+        #expect(spoken.words.map(\.word) == words)
+        for (word, next) in zip(spoken.words, spoken.words.dropFirst()) {
+            #expect(word.startTime < word.endTime && word.endTime <= next.startTime, "\(word.word), \(next.word)")
+        }
+    }
+
     @Test(arguments: ["flite", "espeak-ng"])
     func timingWordsLeavesTheAudioAlone(engineName: String) async throws {
         let engine = try await Self.engine(engineName)
@@ -87,7 +103,38 @@ import Testing
         let timed = try await Self.speak(engine, Self.text, voice: engine.model.defaultVoice)
         #expect(plain.words.isEmpty)
         #expect(!timed.words.isEmpty)
-        #expect(plain.samples == timed.samples)
+        // Not compared sample for sample: neither engine repeats itself exactly. Two plain runs
+        // of this text through this pipeline differed from the first samples on and in length:
+        // Flite's slt by 68 samples at 24 kHz, eSpeak NG by 19 to 492 (more when another text
+        // was spoken in between); libespeak-ng 1.51 alone, called twice in a C program, gave
+        // 106,283 and 106,275 samples. Both carry noise and pitch state from call to call, so the
+        // samples' correlation falls to 0.07-0.65 while the loudness contours stay above 0.997.
+        // The timed audio is held to that: the same length within 50 ms, the same contour.
+        let tolerance = AudioFormat.outputSampleRate / 20
+        #expect(abs(timed.samples.count - plain.samples.count) <= tolerance, "\(timed.samples.count) vs \(plain.samples.count)")
+        let similarity = Self.correlation(Self.loudness(plain.samples), Self.loudness(timed.samples))
+        #expect(similarity > 0.98, "\(engineName): loudness contours correlate \(similarity)")
+    }
+
+    /// The RMS of each 20 ms of `samples` at the output rate: a sound's loudness contour.
+    static func loudness(_ samples: [Int16]) -> [Double] {
+        let frame = AudioFormat.outputSampleRate / 50
+        return stride(from: 0, to: samples.count - frame, by: frame).map { rms(Array(samples[$0..<($0 + frame)])) }
+    }
+
+    /// Pearson's correlation of the common length of `a` and `b`.
+    static func correlation(_ a: [Double], _ b: [Double]) -> Double {
+        let count = min(a.count, b.count)
+        guard count > 1 else { return 0 }
+        let (x, y) = (a.prefix(count), b.prefix(count))
+        let (meanX, meanY) = (x.reduce(0, +) / Double(count), y.reduce(0, +) / Double(count))
+        var (xy, xx, yy) = (0.0, 0.0, 0.0)
+        for (u, v) in zip(x, y) {
+            xy += (u - meanX) * (v - meanY)
+            xx += (u - meanX) * (u - meanX)
+            yy += (v - meanY) * (v - meanY)
+        }
+        return xx > 0 && yy > 0 ? xy / (xx * yy).squareRoot() : 0
     }
 
     /// Engines that time no words (Piper, hibari) get them placed by character count inside the
