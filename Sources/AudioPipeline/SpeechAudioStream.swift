@@ -82,25 +82,35 @@ public final class SpeechProgress: Sendable {
     private let messages = Mutex([String: Int]())
     /// Distinct library lines kept per stream: the rest are counted, not stored.
     static let distinctMessageLimit = 20
-    /// Whether the stream times its words (`return_timestamps`); the ones not yet sent.
+    /// Whether the stream times its words (`return_timestamps`).
     public let timesWords: Bool
-    private let words = Mutex([WordTiming]())
+    /// The words timed and not yet taken, and how much audio has left the resampler (seconds).
+    private let words = Mutex((pending: [WordTiming](), written: 0.0))
 
     public init(timesWords: Bool = false) {
         self.timesWords = timesWords
     }
 
-    /// Keeps the timings of words whose audio has been written.
+    /// Keeps the timings of words whose audio has been made.
     public func noteWords(_ timings: [WordTiming]) {
         guard timesWords, !timings.isEmpty else { return }
-        words.withLock { $0 += timings }
+        words.withLock { $0.pending += timings }
     }
 
-    /// The words timed since the last call, in order.
-    public func takeWords() -> [WordTiming] {
+    /// `seconds` of the response's audio have gone to its encoder. The resampler holds back the
+    /// last few milliseconds of what it is given until more comes or the stream ends.
+    public func noteAudio(written seconds: Double) {
+        guard timesWords else { return }
+        words.withLock { $0.written = seconds }
+    }
+
+    /// The words timed since the last call, in order, whose audio has gone to the encoder: all
+    /// of them once the stream has ended (`all`).
+    public func takeWords(all: Bool = false) -> [WordTiming] {
         words.withLock { words in
-            defer { words = [] }
-            return words
+            let ready = all ? words.pending.count : words.pending.prefix { $0.endTime <= words.written }.count
+            defer { words.pending.removeFirst(ready) }
+            return Array(words.pending.prefix(ready))
         }
     }
 

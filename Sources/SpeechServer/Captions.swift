@@ -73,50 +73,75 @@ enum Captions: String, CaseIterable, Sendable {
         }
     }
 
-    /// The longest a cue's line grows, in characters (the common subtitle guideline's 42).
-    static let cueLength = 42
+    /// The longest a cue's line grows, in characters (the common subtitle guideline's 42); a
+    /// cue holds at most two lines.
+    static let lineLength = 42
     /// A silence longer than this between two words starts a new cue.
     static let cueGap = 0.5
 
-    /// Consecutive words as subtitle lines: the input's own text from a cue's first word to its
-    /// last (punctuation included), a new cue after a pause or once a line would pass `cueLength`.
+    /// Consecutive words as subtitles: the input's own text from a cue's first word to its last,
+    /// with the punctuation around them (“naïve”, "dog."). A cue ends with its sentence, after
+    /// a pause, or before it would pass two lines; one longer than a line is broken at the space
+    /// nearest its middle.
     static func cues(of words: [WordTiming], in input: String) -> [(start: Double, end: Double, text: String)] {
         let scalars = Array(input.unicodeScalars)
-        func text(_ range: Range<Int>) -> String {
-            guard range.lowerBound >= 0, range.upperBound <= scalars.count else { return "" }
-            let line = String(String.UnicodeScalarView(scalars[range]))
-            // A cue line holds no line breaks, and "-->" would read as a timing line.
-            return line.split(whereSeparator: \.isNewline).joined(separator: " ").replacingOccurrences(of: "-->", with: "->")
+        func isPunctuation(_ offset: Int) -> Bool {
+            let properties = scalars[offset].properties
+            return !properties.isWhitespace && !properties.isAlphabetic && properties.numericType == nil
+        }
+        /// Where the punctuation right after the word ending at `end` ends.
+        func punctuationEnd(after end: Int) -> Int {
+            var end = min(max(end, 0), scalars.count)
+            while end < scalars.count, isPunctuation(end) { end += 1 }
+            return end
         }
         var cues: [(start: Double, end: Double, text: String)] = []
         var group: [WordTiming] = []
+        var written = 0
         func close() {
             guard let first = group.first, let last = group.last else { return }
-            var end = last.charEnd
-            // Keep the punctuation right after the last word ("dog." not "dog").
-            while end < scalars.count, !scalars[end].properties.isWhitespace,
-                !scalars[end].properties.isAlphabetic, scalars[end].properties.numericType == nil
-            {
-                end += 1
-            }
-            cues.append((first.startTime, last.endTime, text(first.charStart..<end)))
+            var start = min(max(first.charStart, written), scalars.count)
+            while start > written, isPunctuation(start - 1) { start -= 1 }
+            let end = max(punctuationEnd(after: last.charEnd), start)
+            written = end
+            cues.append((first.startTime, last.endTime, lines(String(String.UnicodeScalarView(scalars[start..<end])))))
             group = []
         }
         for word in words {
             if let first = group.first, let last = group.last,
-                word.charEnd - first.charStart > cueLength || word.startTime - last.endTime > cueGap
+                word.charEnd - first.charStart > 2 * lineLength || word.startTime - last.endTime > cueGap
             {
                 close()
             }
             group.append(word)
+            let after = scalars[min(max(word.charEnd, 0), scalars.count)..<punctuationEnd(after: word.charEnd)]
+            if after.contains(where: { ".!?…".unicodeScalars.contains($0) }) { close() }
         }
         close()
         return cues
     }
 
+    /// A cue's text on one line, or on two broken at the space nearest its middle when it is
+    /// longer than `lineLength`. A cue holds no blank line, and "-->" would read as a timing line.
+    static func lines(_ text: String) -> String {
+        let words = text.split(whereSeparator: \.isWhitespace).map { $0.replacingOccurrences(of: "-->", with: "->") }
+        let line = words.joined(separator: " ")
+        guard line.count > lineLength, words.count > 1 else { return line }
+        // The first line's length with `index` words is `prefix`: the break whose two lines
+        // differ least.
+        var (prefix, best) = (0, (index: 1, imbalance: Int.max))
+        for index in 1..<words.count {
+            prefix += words[index - 1].count + (index > 1 ? 1 : 0)
+            let imbalance = abs(2 * prefix + 1 - line.count)
+            if imbalance < best.imbalance { best = (index, imbalance) }
+        }
+        return words[..<best.index].joined(separator: " ") + "\n" + words[best.index...].joined(separator: " ")
+    }
+
     /// `seconds` as a cue time, `HH:MM:SS.mmm` (WebVTT) or `HH:MM:SS,mmm` (SubRip).
     static func time(_ seconds: Double, _ separator: String) -> String {
-        let milliseconds = Int((max(seconds, 0) * 1000).rounded())
+        // Engine times are finite and at most hours; a bad one is clamped, never trapped on.
+        let milliseconds = seconds.isFinite ? Int((min(max(seconds, 0), 359_999) * 1000).rounded()) : 0
         let (hours, inHour) = milliseconds.quotientAndRemainder(dividingBy: 3_600_000)
         let (minutes, inMinute) = inHour.quotientAndRemainder(dividingBy: 60_000)
         let (wholeSeconds, millis) = inMinute.quotientAndRemainder(dividingBy: 1000)

@@ -221,10 +221,16 @@ private struct Meter: Sendable {
     }
 
     /// `audio` framed as `framing` says, followed (SSE) by the `speech.word` events of the
-    /// words timed since the last chunk.
+    /// words whose audio has been written by now.
     func framed(_ audio: [UInt8], as framing: StreamFormat) throws(SpeechError) -> [UInt8] {
-        let words = framing == .sse && progress.timesWords ? progress.takeWords() : []
-        return try framing.frame(audio) + framing.events(for: words)
+        try framing.frame(audio) + wordEvents(as: framing, all: false)
+    }
+
+    /// The events (SSE) of the words timed and not yet sent: those whose audio has been
+    /// written, or `all` of them once the audio has ended.
+    func wordEvents(as framing: StreamFormat, all: Bool) throws(SpeechError) -> [UInt8] {
+        guard framing == .sse && progress.timesWords else { return [] }
+        return try framing.events(for: progress.takeWords(all: all))
     }
 
     /// Audio covering the first `spoken` characters of the input has reached the client.
@@ -278,7 +284,7 @@ private struct Delivery: Sendable {
                     chunk = try meter.framed(next, as: framing)
                 } else {
                     // What closes the stream: SSE's done event with the usage, nothing for raw audio.
-                    chunk = try framing.closing(
+                    chunk = try meter.wordEvents(as: framing, all: true) + framing.closing(
                         characters: meter.billing.characters(spoken: meter.progress.spokenCharacters))
                     ended = true
                 }
@@ -287,7 +293,7 @@ private struct Delivery: Sendable {
                     if ended {
                         chunk = try document.render(
                             audio: gathered, format: speech.request.responseFormat,
-                            words: meter.progress.takeWords(), input: speech.request.input)
+                            words: meter.progress.takeWords(all: true), input: speech.request.input)
                     }
                 }
                 spoken = meter.progress.spokenCharacters

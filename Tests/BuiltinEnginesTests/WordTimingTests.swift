@@ -37,7 +37,7 @@ import Testing
         let samples = stride(from: 0, to: bytes.count - 1, by: 2).map {
             Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
         }
-        return Spoken(samples: samples, words: progress.takeWords())
+        return Spoken(samples: samples, words: progress.takeWords(all: true))
     }
 
     static func engine(_ name: String) async throws -> any SpeechEngine {

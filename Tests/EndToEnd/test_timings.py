@@ -77,10 +77,11 @@ def test_sse_sends_a_word_event_after_the_audio_that_holds_it(server, model):
             assert event["end_time"] <= len(audio) / 2 / RATE + 1e-6, (event, len(audio))
             words.append(event)
     check_words(words, audio)
-    # The audio is the plain response's. Not compared byte for byte: two plain responses of
-    # this input already differ by a few samples on main (found while writing this test; the
-    # byte-for-byte check is WordTimingTests' through the pipeline).
-    assert abs(len(audio) - len(plain_before)) < 0.01 * RATE * 2, (len(audio), len(plain_before))
+    # The audio is a plain response's. Not compared byte for byte: neither engine repeats
+    # itself exactly (two plain runs differ in length by up to 70 ms for eSpeak NG, and
+    # libsoxr dithers), so within 100 ms. WordTimingTests holds the pipeline to the same
+    # samples, given the same engine audio.
+    assert abs(len(audio) - len(plain_before)) < 0.1 * RATE * 2, (len(audio), len(plain_before))
     # Without the field, SSE carries no word events.
     untimed = sse_events(server.speech(body))
     assert {event["type"] for event in untimed} == {"speech.audio.delta", "speech.audio.done"}
@@ -101,15 +102,30 @@ def test_captioned_speech_json_times_words_in_its_audio(server, model, speed):
     check_words(document["timestamps"], pcm)
 
 
-def test_webvtt_and_subrip_are_subtitles_ffmpeg_reads(server, tmp_path):
-    body = {"model": "local/flite", "input": TEXT + " Café “naïve” friends, really.",
-            "response_format": "mp3"}
+def cue_texts(subtitles: str) -> list[str]:
+    """The text of each cue of a WebVTT or SubRip file, its lines joined by a space."""
+    cues = []
+    for block in subtitles.strip().split("\n\n"):
+        lines = block.split("\n")
+        timing = next(i for i, line in enumerate(lines) if "-->" in line)
+        cues.append(" ".join(lines[timing + 1:]))
+    return cues
+
+
+@pytest.mark.parametrize("model", ["local/flite", "local/espeak-ng"])
+def test_webvtt_and_subrip_are_subtitles_ffmpeg_reads(server, tmp_path, model):
+    body = {"model": model, "input": TEXT + " Café  “naïve” friends, really.", "response_format": "mp3"}
+    # One cue per sentence, the input's own text with its punctuation and quotes.
+    sentences = ["The quick brown fox jumps over the lazy dog.", "Then seven tired cats slept!",
+                 "Café “naïve” friends, really."]
     vtt = server.speech({**body, "timestamps_format": "vtt"}, path="/v1/audio/captioned_speech")
     assert vtt.status_code == 200, vtt.text
     assert vtt.headers["Content-Type"] == "text/vtt"
     text = vtt.content.decode("utf-8")
     assert text.startswith("WEBVTT\n\n")
-    assert "Café “naïve” friends, really." in text
+    assert cue_texts(text[len("WEBVTT\n\n"):]) == sentences, text
+    # No line longer than the 42 characters of the subtitle guideline.
+    assert all(len(line) <= 42 for line in text.split("\n")), text
     (tmp_path / "out.vtt").write_bytes(vtt.content)
     converted = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(tmp_path / "out.vtt"),
                                 str(tmp_path / "out.srt")], capture_output=True, text=True, timeout=60)
@@ -123,7 +139,9 @@ def test_webvtt_and_subrip_are_subtitles_ffmpeg_reads(server, tmp_path):
         assert probe.returncode == 0, probe.stderr
         assert json.loads(probe.stdout)["streams"][0]["codec_name"] == codec, probe.stdout
     # The cues ffmpeg read are the lines the gateway wrote, in order.
-    assert srt.text.split("\n")[0] == "1" and "The quick brown fox jumps over the lazy dog." in srt.text
+    direct = srt.content.decode("utf-8")
+    assert direct.split("\n")[0] == "1" and cue_texts(direct) == sentences, direct
+    assert cue_texts((tmp_path / "out.srt").read_text(encoding="utf-8")) == sentences
 
 
 def test_bad_timing_requests_are_refused_naming_the_field(server):
