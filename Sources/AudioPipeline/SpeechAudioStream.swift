@@ -305,7 +305,8 @@ final class PipelineState: AudioProducer {
             }
             inFlight.append(
                 Piece(
-                    text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count, endsSentence: SentenceSplitter.endsSentence(piece),
+                    text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count,
+                    endsSentence: SentenceSplitter.endsSentence(piece),
                     task: task))
         }
     }

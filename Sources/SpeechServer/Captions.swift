@@ -50,7 +50,8 @@ enum Captions: String, CaseIterable, Sendable {
     }
 
     /// The body for `audio` in `format`, spoken from `input`, whose words are `words`.
-    func render(audio: [UInt8], format: AudioFormat, words: [WordTiming], input: String) throws(SpeechError) -> [UInt8] {
+    func render(audio: [UInt8], format: AudioFormat, words: [WordTiming], input: String) throws(SpeechError) -> [UInt8]
+    {
         switch self {
         case .json:
             let encoder = JSONEncoder()
@@ -63,7 +64,9 @@ enum Captions: String, CaseIterable, Sendable {
                 throw .engineFailure("could not encode the captions: \(error)")
             }
         case .vtt:
-            let cues = Self.cues(of: words, in: input).map { "\(Self.time($0.start, ".")) --> \(Self.time($0.end, "."))\n\($0.text)\n" }
+            let cues = Self.cues(of: words, in: input).map {
+                "\(Self.time($0.start, ".")) --> \(Self.time($0.end, "."))\n\($0.text)\n"
+            }
             return Array(("WEBVTT\n\n" + cues.joined(separator: "\n")).utf8)
         case .srt:
             let cues = Self.cues(of: words, in: input).enumerated().map { index, cue in

@@ -153,12 +153,14 @@ struct SpeechRoutes: Sendable {
         headers.append(contentsOf: cacheHeaders)
         // If the head cannot be written (the client reset), Hummingbird never runs this body:
         // the lease, dropped with it, records the generation as cancelled.
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
     }
 
     /// Word timings come from the built-in engines only, and as events of an SSE stream or as
     /// one captioned document.
-    static func checkTimings(of speech: ResolvedSpeech, backend: SpeechBackend, captions: Captions?) throws(SpeechError) {
+    static func checkTimings(of speech: ResolvedSpeech, backend: SpeechBackend, captions: Captions?) throws(SpeechError)
+    {
         guard speech.request.returnTimestamps else { return }
         let field = captions == nil ? "return_timestamps" : "model"
         guard case .engine = backend else {
@@ -284,11 +286,13 @@ private struct Delivery: Sendable {
                     chunk = try meter.framed(next, as: framing)
                 } else {
                     // What closes the stream: SSE's done event with the usage, nothing for raw audio.
-                    chunk = try meter.wordEvents(as: framing, all: true) + framing.closing(
-                        characters: meter.billing.characters(spoken: meter.progress.spokenCharacters))
+                    chunk =
+                        try meter.wordEvents(as: framing, all: true)
+                        + framing.closing(
+                            characters: meter.billing.characters(spoken: meter.progress.spokenCharacters))
                     ended = true
                 }
-                if case let (document, speech)? = captions, let bytes = chunk {
+                if case (let document, let speech)? = captions, let bytes = chunk {
                     gathered += bytes
                     if ended {
                         chunk = try document.render(
@@ -302,7 +306,8 @@ private struct Delivery: Sendable {
                 let status = SpeechRoutes.status(after: error)
                 if status == .failed {
                     logger.error(
-                        "synthesis failed mid-stream", metadata: ["generation": "\(lease.record.id)", "error": "\(error)"])
+                        "synthesis failed mid-stream",
+                        metadata: ["generation": "\(lease.record.id)", "error": "\(error)"])
                 }
                 await lease.end(status)
                 throw error
