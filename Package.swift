@@ -85,7 +85,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            // ThreadRandom's `rand`, exported so that Flite's calls bind to it (see that file).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=rand"])]),
         .target(
             name: "Accounts",
             dependencies: [

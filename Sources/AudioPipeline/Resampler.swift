@@ -17,6 +17,9 @@ public final class Resampler {
         self.outputRate = outputRate
         var error: soxr_error_t?
         var io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I)
+        // No dither: soxr's default adds random noise (seeded per instance) to 16-bit output, so
+        // one request would give other samples each time it is made.
+        io.flags |= UInt(SOXR_NO_DITHER)
         var quality = soxr_quality_spec(UInt(SOXR_HQ), 0)
         guard let handle = soxr_create(Double(inputRate), Double(outputRate), 1, &error, &io, &quality, nil),
             error == nil

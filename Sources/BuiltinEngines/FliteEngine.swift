@@ -113,6 +113,7 @@ struct FliteVoice: @unchecked Sendable {
         // feat_own_string copies it into the utterance's own features.
         let features = utterance.pointee.features
         feat_set_float(features, feat_own_string(features, "duration_stretch"), Float(1 / speed))
+        ThreadRandom.seed(0)  // the excitation's noise: the same for the same text, every time
         guard utt_synth(utterance) != nil, let wave = utt_wave(utterance), wave.pointee.num_samples > 0 else {
             return PCMAudio(samples: [], sampleRate: sampleRate)
         }

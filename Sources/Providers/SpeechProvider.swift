@@ -77,9 +77,19 @@ public struct UpstreamStream: AsyncSequence, Sendable {
     let decoder: any BodyDecoder
     let provider: String
     let secret: UpstreamSecret
+    var firstAudio: FirstAudioWatch? = nil
+
+    /// This stream, telling `report` once how its wait for the first audio ends: a chunk came,
+    /// the body failed or ended before one, or the stream was dropped unread.
+    public func watchingFirstAudio(_ report: @escaping @Sendable (FirstAudioOutcome) -> Void) -> UpstreamStream {
+        var stream = self
+        stream.firstAudio = FirstAudioWatch(report)
+        return stream
+    }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret)
+        Iterator(
+            body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret, firstAudio: firstAudio)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -87,14 +97,23 @@ public struct UpstreamStream: AsyncSequence, Sendable {
         var decoder: any BodyDecoder
         let provider: String
         let secret: UpstreamSecret
+        var firstAudio: FirstAudioWatch?
         var pending: [UpstreamChunk] = []
         var ended = false
 
         public mutating func next() async throws -> UpstreamChunk? {
             do {
-                return try await decodedChunk()
-            } catch let error as ProviderError {
-                throw error.redacting(secret)
+                let chunk = try await decodedChunk()
+                firstAudio?.tell(
+                    chunk != nil
+                        ? .audio : .failed(ProviderError(.malformed, provider: provider, message: "\(provider) sent no audio")))
+                firstAudio = nil
+                return chunk
+            } catch {
+                let error = (error as? ProviderError)?.redacting(secret) ?? error
+                firstAudio?.tell(.failed(error))
+                firstAudio = nil
+                throw error
             }
         }
 

@@ -67,30 +67,14 @@ struct RoutedProvider: ProviderWrapper {
                 .unavailable, provider: provider.name,
                 message: "\(provider.name) (\(deployment.tag)) is resting after failures or is at capacity")
         }
-        let started = ContinuousClock.now
-        func record(_ status: Int?) {
-            let milliseconds = min(started.duration(to: .now) / .milliseconds(1), 1e12)
-            attempts.append(
-                ProviderAttempt(
-                    providerName: provider.name, tag: deployment.tag, model: request.model, status: status,
-                    latencyMilliseconds: Int(max(milliseconds, 0).rounded())))
-        }
+        let attempt = DeploymentAttempt(
+            providerName: provider.name, deployment: deployment, model: request.model, health: health, log: attempts)
         do {
-            let stream = try await provider.synthesize(request)
-            health.succeeded(deployment.id, firstByte: started.duration(to: .now))
-            attempts.streaming(on: deployment.id)
-            record(200)
-            return stream
-        } catch let error as ProviderError {
-            switch error.kind {
-            case .invalidRequest, .moderation: health.answered(deployment.id)
-            default: health.failed(deployment.id, retryAfter: Self.delay(retryAfter: error.retryAfter))
-            }
-            record(error.upstreamStatus)
-            throw error
+            // Settled by the first audio, not the response head: a 200 with nothing after it
+            // (an empty body, a stall, a dropped connection) failed, and the next deployment serves.
+            return try await provider.synthesize(request).watchingFirstAudio { attempt.settle($0) }
         } catch {
-            health.abandoned(deployment.id)
-            record(nil)
+            attempt.settle(.failed(error))
             throw error
         }
     }
@@ -111,5 +95,42 @@ struct RoutedProvider: ProviderWrapper {
             seconds = date.timeIntervalSince(now)
         }
         return .milliseconds(Int((min(max(seconds, 0), 86_400) * 1_000).rounded()))
+    }
+}
+
+/// One request to a deployment, from the right to send it until its outcome is known: told to
+/// the fleet's health (which gave it a stream slot) and to the request's attempt log, once.
+private struct DeploymentAttempt: Sendable {
+    let providerName: String
+    let deployment: Deployment
+    let model: String
+    let health: FleetHealth
+    let log: AttemptLog
+    let started = ContinuousClock.now
+
+    func settle(_ outcome: FirstAudioOutcome) {
+        switch outcome {
+        case .audio:
+            health.succeeded(deployment.id, firstByte: started.duration(to: .now))
+            log.streaming(on: deployment.id)
+            record(200)
+        case .failed(let error as ProviderError):
+            switch error.kind {
+            case .invalidRequest, .moderation: health.answered(deployment.id)
+            default: health.failed(deployment.id, retryAfter: RoutedProvider.delay(retryAfter: error.retryAfter))
+            }
+            record(error.upstreamStatus)
+        case .failed, .abandoned:
+            health.abandoned(deployment.id)
+            record(nil)
+        }
+    }
+
+    private func record(_ status: Int?) {
+        let milliseconds = min(started.duration(to: .now) / .milliseconds(1), 1e12)
+        log.append(
+            ProviderAttempt(
+                providerName: providerName, tag: deployment.tag, model: model, status: status,
+                latencyMilliseconds: Int(max(milliseconds, 0).rounded())))
     }
 }

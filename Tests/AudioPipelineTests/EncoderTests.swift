@@ -28,6 +28,18 @@ func zeroCrossings(_ samples: [Int16]) -> Int {
         #expect(abs(zeroCrossings(output) - 1_760) <= 8)
     }
 
+    /// The same input resamples to the same samples every time: no random dither (the speech
+    /// cache and a client comparing two answers rely on one request giving one audio).
+    @Test func resamplingIsDeterministic() throws {
+        let input = tone(seconds: 1, rate: 16_000, frequency: 220).map { $0 / 7 }
+        func resampled() throws -> [Int16] {
+            let resampler = try Resampler(from: 16_000, to: 24_000)
+            return try resampler.process(input) + resampler.flush()
+        }
+        let first = try resampled()
+        for _ in 0..<3 { #expect(try resampled() == first) }
+    }
+
     @Test func mp3DecodesAsMonoAt24kHzWithTheSameDuration() throws {
         let encoder = try Mp3Encoder(sampleRate: 24_000)
         var bytes = encoder.begin()

@@ -42,6 +42,17 @@ enum Engines {
         #expect(seconds(audio) > 0.5)
     }
 
+    /// Flite's clustergen voices mix random noise into their excitation: one text gives the
+    /// same samples every time, whatever was synthesized before or beside it.
+    @Test(arguments: ["slt", "rms", "awb"])
+    func oneTextGivesTheSameSamplesEveryTime(voice: String) async throws {
+        let first = try await Engines.flite.synthesize(sentence, voice: voice, speed: 1)
+        async let beside = Engines.flite.synthesize("Something else, meanwhile.", voice: voice, speed: 1)
+        let second = try await Engines.flite.synthesize(sentence, voice: voice, speed: 1)
+        _ = try await beside
+        #expect(first.samples == second.samples, "\(voice): \(first.samples.count) and \(second.samples.count) samples")
+    }
+
     @Test func concurrentSynthesesAllComplete() async throws {
         let lengths = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<16 {

@@ -16,6 +16,7 @@ Run as a script it serves until killed: python fake_openai.py PORT KEY MP3_FILE
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import sys
 import threading
@@ -106,10 +107,45 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                 self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
+    server = FakeServer(("127.0.0.1", port), Handler)
     server.received = received  # type: ignore[attr-defined]
     return server
+
+
+class FakeServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that can die as a process does. `shutdown()` and `server_close()`
+    alone only stop new connections: each kept-alive connection's handler thread goes on serving
+    it, so a client holding one (the gateway's connection pool) still gets answers."""
+
+    daemon_threads = True
+
+    def __init__(self, *args, **kwargs):
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        with self.connections_lock:
+            self.open_connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.connections_lock:
+            self.open_connections.discard(request)
+        super().shutdown_request(request)
+
+    def kill(self) -> None:
+        """Stops listening and closes every open connection (the peer sees a FIN, as when the
+        process dies): from now on a connection is refused and a kept-alive one is gone."""
+        self.shutdown()
+        self.server_close()
+        with self.connections_lock:
+            connections = list(self.open_connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed by its handler meanwhile
 
 
 def serve_in_thread(port: int, key: str, mp3: bytes, pcm: bytes, **holding) -> ThreadingHTTPServer:

@@ -23,6 +23,8 @@ final class FakeUpstream: Sendable {
         case hang(Duration)
         case slowFirstByte(Duration)
         case truncated
+        /// A 200 with an audio content type and an empty body: synthesis failed after the head left.
+        case noAudio
         case invalidBase64
         /// A 401 whose body quotes the key it got: as sent, percent-encoded and JSON-escaped.
         case echoingKey
@@ -373,7 +375,7 @@ final class FakeUpstream: Sendable {
             status: .ok, headers: [.contentType: contentType],
             body: ResponseBody { writer in
                 if case .slowFirstByte(let delay) = fault { try await Task.sleep(for: delay) }
-                let end = fault == .truncated ? bytes.count / 2 + 1 : bytes.count
+                let end = fault == .truncated ? bytes.count / 2 + 1 : fault == .noAudio ? 0 : bytes.count
                 for start in stride(from: 0, to: end, by: 4_096) {
                     try await writer.write(ByteBuffer(bytes: bytes[start..<min(start + 4_096, end)]))
                 }

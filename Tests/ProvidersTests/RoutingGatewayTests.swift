@@ -269,6 +269,32 @@ extension JSONValue {
         }
     }
 
+    @Test func aResponseHeadWithoutAudioIsAFailedAttempt() async throws {
+        let harness = FleetHarness()
+        harness.a.fault("openai", .noAudio)
+        try await harness.run { client, auth in
+            let response = try await speech(client, auth, fleetRequest(#"{"order":["openai/a"]}"#))
+            #expect(response.status == .ok)
+            #expect(Array(response.body.readableBytesView) == FakeUpstream.pcm)
+            let id = try #require(response.headers[.generationID])
+            let generation = try await client.execute(uri: "/api/v1/generation?id=\(id)", method: .get, headers: auth)
+            let data = try json(generation)["data"]
+            #expect(data?["provider_name"] == .string("Box B"))
+            let attempts = data?["provider_responses"]?.items ?? []
+            #expect(attempts.map { $0["endpoint_id"] } == [.string("openai/a"), .string("openai/b")])
+            #expect(attempts.map { $0["status"] } == [.null, .number(200)])
+
+            // A's 200s without audio count as failures: after three its breaker opens, and B serves alone.
+            try await speakServed(client, auth, #"{"order":["openai/a"]}"#, times: 4)
+            #expect(harness.a.received("openai").count == 3)
+            #expect(harness.b.received("openai").count == 5)
+            let listing = try await client.execute(uri: "/api/v1/models/test/fleet/endpoints", method: .get, headers: [:])
+            let endpoints = try json(listing)["data"]?["endpoints"]?.items ?? []
+            #expect(endpoints.map { $0["breaker"] } == [.string("open"), .string("closed")])
+            #expect(endpoints.map { $0["uptime_last_30m"] } == [.number(0), .number(100)])
+        }
+    }
+
     @Test func aFullDeploymentIsRoutedAround() async throws {
         let harness = FleetHarness()
         // a holds its one stream slot while its first byte is slow; requests meanwhile go to b.
