@@ -99,28 +99,22 @@ import Testing
 
     @Test(arguments: ["flite", "espeak-ng"])
     func timingWordsLeavesTheAudioAlone(engineName: String) async throws {
-        // Neither engine repeats itself sample for sample, so both streams get the same pieces
-        // of the engine's audio (`RecordedEngine`). Two plain runs of this text through this
-        // pipeline differed from the first samples on: Flite's slt by 68 samples at 24 kHz,
-        // eSpeak NG by 19 to 492, and by 1,694 (the loudness contours correlating 0.83) while
-        // other suites spoke with it in between; the library alone (libespeak-ng 1.51 in a C
-        // program, one text twice) gave 106,283 and 106,275 samples. Both carry noise and pitch
-        // state from one call to the next.
+        // eSpeak NG does not repeat itself sample for sample, so both streams get the same
+        // pieces of the engine's audio (`RecordedEngine`) and must make the same samples of
+        // them. Two plain runs of this text differed in length by 19 to 492 samples at 24 kHz,
+        // and by 1,694 (the loudness contours correlating 0.83) while other suites spoke with it
+        // in between; the library alone (libespeak-ng 1.51 in a C program, one text twice) gave
+        // 106,283 and 106,275 samples: it carries noise and pitch state from call to call.
         let engine = RecordedEngine(try await Self.engine(engineName))
         let plain = try await Self.speak(engine, Self.text, voice: engine.model.defaultVoice, timed: false)
         let timed = try await Self.speak(engine, Self.text, voice: engine.model.defaultVoice)
         #expect(plain.words.isEmpty)
         #expect(!timed.words.isEmpty)
         #expect(engine.syntheses == engine.pieces, "the second stream was spoken afresh")
-        // Even from the same pieces two streams differ in about half their samples, by at most
-        // 2: libsoxr dithers its 16-bit output (TPDF, ±1 LSB, seeded per resampler; the
-        // pipeline keeps the default), measured on two plain streams as on a plain and a timed
-        // one. So: the same length, and every sample within 2 of the other's. Counted, not
-        // compared array to array: a failed `#expect` on arrays this long has the testing
-        // library diff them, which ran for over ten minutes (the hung `swift test`).
-        #expect(plain.samples.count == timed.samples.count)
-        let apart = zip(plain.samples, timed.samples).count { abs(Int($0) - Int($1)) > 2 }
-        #expect(apart == 0, "\(engineName): \(apart) samples differ by more than the dither")
+        // One Bool: a failed `#expect` on two arrays this long has the testing library diff
+        // them, which ran for over ten minutes (the hung `swift test`).
+        let identical = plain.samples == timed.samples
+        #expect(identical, "\(engineName): \(plain.samples.count) vs \(timed.samples.count) samples")
     }
 
     /// Engines that time no words (Piper, hibari) get them placed by character count inside the
