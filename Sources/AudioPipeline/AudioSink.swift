@@ -12,6 +12,8 @@ public final class AudioSink {
     private var madeEncoder: (any AudioEncoder)?
     private var resampler: Resampler?
     private let progress: SpeechProgress?
+    /// Samples at the output rate given to the encoder so far.
+    private var samplesEncoded = 0
 
     public init(format: AudioFormat, progress: SpeechProgress?) {
         self.format = format
@@ -33,14 +35,21 @@ public final class AudioSink {
     /// Samples at any rate, resampled and encoded.
     public func write(_ audio: PCMAudio) throws(SpeechError) -> [UInt8] {
         guard !audio.samples.isEmpty else { return [] }
-        if audio.sampleRate == AudioFormat.outputSampleRate { return try encoder.encode(audio.samples) }
+        if audio.sampleRate == AudioFormat.outputSampleRate { return try encode(audio.samples) }
         if resampler?.inputRate != audio.sampleRate {
             // A change of rate mid-stream (it does not happen with one source) starts a new filter.
             let tail = try resampler?.flush() ?? []
             resampler = try Resampler(from: audio.sampleRate, to: AudioFormat.outputSampleRate)
-            return try encoder.encode(tail + resampler!.process(audio.samples))
+            return try encode(tail + resampler!.process(audio.samples))
         }
-        return try encoder.encode(resampler!.process(audio.samples))
+        return try encode(resampler!.process(audio.samples))
+    }
+
+    /// Output-rate samples encoded, counted so word timings wait for their audio.
+    private func encode(_ samples: [Int16]) throws(SpeechError) -> [UInt8] {
+        samplesEncoded += samples.count
+        progress?.noteAudio(written: Double(samplesEncoded) / Double(AudioFormat.outputSampleRate))
+        return try encoder.encode(samples)
     }
 
     /// Counts `characters` of the input as spoken: their audio has been written.
@@ -51,7 +60,7 @@ public final class AudioSink {
     /// What the resampler and the encoder still hold; call once, at the end of the stream.
     public func finish() throws(SpeechError) -> [UInt8] {
         let encoder = try self.encoder
-        return try encoder.encode(resampler?.flush() ?? []) + encoder.finish()
+        return try encode(resampler?.flush() ?? []) + encoder.finish()
     }
 }
 

@@ -82,8 +82,37 @@ public final class SpeechProgress: Sendable {
     private let messages = Mutex([String: Int]())
     /// Distinct library lines kept per stream: the rest are counted, not stored.
     static let distinctMessageLimit = 20
+    /// Whether the stream times its words (`return_timestamps`).
+    public let timesWords: Bool
+    /// The words timed and not yet taken, and how much audio has left the resampler (seconds).
+    private let words = Mutex((pending: [WordTiming](), written: 0.0))
 
-    public init() {}
+    public init(timesWords: Bool = false) {
+        self.timesWords = timesWords
+    }
+
+    /// Keeps the timings of words whose audio has been made.
+    public func noteWords(_ timings: [WordTiming]) {
+        guard timesWords, !timings.isEmpty else { return }
+        words.withLock { $0.pending += timings }
+    }
+
+    /// `seconds` of the response's audio have gone to its encoder. The resampler holds back the
+    /// last few milliseconds of what it is given until more comes or the stream ends.
+    public func noteAudio(written seconds: Double) {
+        guard timesWords else { return }
+        words.withLock { $0.written = seconds }
+    }
+
+    /// The words timed since the last call, in order, whose audio has gone to the encoder: all
+    /// of them once the stream has ended (`all`).
+    public func takeWords(all: Bool = false) -> [WordTiming] {
+        words.withLock { words in
+            let ready = all ? words.pending.count : words.pending.prefix { $0.endTime <= words.written }.count
+            defer { words.pending.removeFirst(ready) }
+            return Array(words.pending.prefix(ready))
+        }
+    }
 
     /// Characters whose audio has been made: charged once it reaches the client.
     public var spokenCharacters: Int { characters.withLock { $0.spoken } }
@@ -119,6 +148,9 @@ public final class SpeechProgress: Sendable {
 
 final class PipelineState: AudioProducer {
     private struct Piece {
+        let text: String
+        /// Where the piece starts in the input, in code points.
+        let offset: Int
         let characters: Int
         let endsSentence: Bool
         let task: Task<PCMAudio, any Error>
@@ -141,10 +173,13 @@ final class PipelineState: AudioProducer {
     private var spoken = (characters: 0, audio: Duration.zero)
     /// Pieces started so far: each may be longer than the one before (`pieceLength`).
     private var piecesStarted = 0
+    /// The input up to the last piece started, for the offsets of the words in the next one.
+    private var consumed: (index: String.Index, characters: Int)
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
         self.splitter = SentenceSplitter(stream.text).makeIterator()
+        self.consumed = (stream.text.startIndex, 0)
     }
 
     deinit {
@@ -186,6 +221,15 @@ final class PipelineState: AudioProducer {
             // Start the next piece before encoding this one, so synthesis and encoding overlap.
             fill()
             output += try sink.write(audio)
+            if let progress = stream.progress, progress.timesWords {
+                // The piece just made starts where the audio before it ended.
+                let start = (audioMade - audio.duration).components
+                let seconds = Double(start.seconds) + Double(start.attoseconds) * 1e-18
+                progress.noteWords(
+                    (audio.words ?? audio.placedWords(for: piece.text)).map {
+                        $0.shifted(by: seconds, characters: piece.offset)
+                    })
+            }
             stream.progress?.noteLibraryMessages(audio.libraryMessages)
             // Pieces are synthesized apart, and engines trim the silence after a last sentence:
             // between sentences the listener gets a pause of at least `sentencePause`.
@@ -252,6 +296,8 @@ final class PipelineState: AudioProducer {
             piecesStarted += 1
             let engine = stream.engine
             let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
+            consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count
+            consumed.index = text.startIndex
             let task = Task {
                 try await SynthesisDeadline.$current.withValue(deadline) {
                     try await engine.synthesize(piece, voice: voice, speed: speed)
@@ -259,7 +305,8 @@ final class PipelineState: AudioProducer {
             }
             inFlight.append(
                 Piece(
-                    characters: piece.unicodeScalars.count, endsSentence: SentenceSplitter.endsSentence(piece),
+                    text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count,
+                    endsSentence: SentenceSplitter.endsSentence(piece),
                     task: task))
         }
     }

@@ -26,6 +26,15 @@ extension StreamFormat {
             AudioDone(usage: .init(inputTokens: characters, outputTokens: 0, totalTokens: characters)))
     }
 
+    /// One `speech.word` event per word for SSE (`return_timestamps`), sent after the audio
+    /// delta that holds the word: nothing for raw audio.
+    public func events(for words: [WordTiming]) throws(SpeechError) -> [UInt8] {
+        guard self == .sse else { return [] }
+        var events: [UInt8] = []
+        for word in words { events += try Self.event(WordEvent(timing: word)) }
+        return events
+    }
+
     private static func event(_ body: some Encodable) throws(SpeechError) -> [UInt8] {
         let encoder = JSONEncoder()
         // Base64 is full of slashes, which are fine unescaped in JSON.
@@ -56,4 +65,17 @@ struct AudioDone: Encodable {
 
     let type = "speech.audio.done"
     let usage: Usage
+}
+
+/// `speech.word`: one word of the input and when it is spoken (`WordTiming`'s fields beside the type).
+struct WordEvent: Encodable {
+    let timing: WordTiming
+
+    func encode(to encoder: any Encoder) throws {
+        try timing.encode(to: encoder)
+        var container = encoder.container(keyedBy: TypeKey.self)
+        try container.encode("speech.word", forKey: .type)
+    }
+
+    private enum TypeKey: String, CodingKey { case type }
 }

@@ -71,7 +71,7 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let name = Self.openAIVoiceMap[voice] ?? voice
         let rate = Int32((Self.defaultRate * speed).rounded().clamped(to: 80...450))
-        let cleaned = Self.cleaned(text)
+        let cleaned = Self.readable(text)
         return try await thread.runIfActive { try self.synthesizeOnEngineThread(cleaned, voice: name, rate: rate) }
     }
 
@@ -94,10 +94,16 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
 
     /// The text without control characters and invisible code points, which eSpeak NG would
     /// otherwise read out or stumble on.
-    static func cleaned(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.filter {
-            !$0.properties.isDefaultIgnorableCodePoint && ($0.value >= 0x20 || $0 == "\n")
-        }))
+    static func cleaned(_ text: String) -> String { readable(text).text }
+
+    /// `cleaned`'s text with where each of its characters came from in `text`.
+    static func readable(_ text: String) -> TextOrigins {
+        var result = TextOrigins()
+        for (offset, scalar) in text.unicodeScalars.enumerated()
+        where !scalar.properties.isDefaultIgnorableCodePoint && (scalar.value >= 0x20 || scalar == "\n") {
+            result.append(String(scalar), from: offset)
+        }
+        return result
     }
 
     private static func phonemesOnEngineThread(_ text: String, mode: Int32) -> String {
@@ -130,7 +136,8 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         currentVoice = voice
     }
 
-    private func synthesizeOnEngineThread(_ text: String, voice: String, rate: Int32) throws -> PCMAudio {
+    private func synthesizeOnEngineThread(_ readable: TextOrigins, voice: String, rate: Int32) throws -> PCMAudio {
+        let text = readable.text
         try selectVoice(voice)
         if rate != currentRate {
             espeak_SetParameter(espeakRATE, rate, 0)
@@ -147,7 +154,9 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
             }
         }
         guard status == EE_OK else { throw SpeechError.engineFailure("eSpeak NG synthesis failed (\(status))") }
-        return PCMAudio(samples: collector.samples, sampleRate: sampleRate, libraryMessages: messages)
+        return PCMAudio(
+            samples: collector.samples, sampleRate: sampleRate, libraryMessages: messages,
+            words: collector.words(in: readable, sampleRate: sampleRate))
     }
 
     /// Every language eSpeak NG speaks, each with the name of the voice that speaks it best
@@ -191,9 +200,72 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     }
 }
 
-/// Receives samples from eSpeak NG's callback during one synchronous `espeak_Synth` call.
+/// Receives samples and events from eSpeak NG's callback during one synchronous `espeak_Synth` call.
 final class SampleCollector {
     var samples: [Int16] = []
+    /// `espeakEVENT_WORD`s: where the word starts in the audio (ms) and in the text (its
+    /// 1-based `text_position`, in code points of the text eSpeak NG read).
+    var wordEvents: [(milliseconds: Int, position: Int)] = []
+    /// Where clauses and sentences end in the audio (ms): no word runs past one.
+    var boundaries: [Int] = []
+    /// Below this a sample counts as silence (about -36 dBFS, as the pipeline's sentence pauses).
+    static let silence: Int32 = 500
+
+    /// The words eSpeak NG announced, each from its event to the next word's event or the end of
+    /// its clause, whichever is first, less the silence before that (eSpeak NG reports where a
+    /// word starts, not where it ends). Offsets go back to the caller's text through `readable`.
+    ///
+    /// An event's `text_position` is where eSpeak NG began reading the word, but its `length`
+    /// is not the word's: 0 for a word after a typographic quote (“naïve”), 2 for "It's", 1 for
+    /// "e-mail", 4 three times for "1995" (spoken as three words). So each event names the word
+    /// of the text (`TextOrigins.words`) that holds its position or starts right after it past
+    /// punctuation only; events of one word (a number's) time it together, and an event of no
+    /// word (eSpeak NG saying "&") times nothing.
+    func words(in readable: TextOrigins, sampleRate: Int) -> [WordTiming] {
+        let rate = Double(sampleRate)
+        let duration = Double(samples.count) / rate
+        let scalars = Array(readable.text.unicodeScalars)
+        let spans = TextOrigins.words(of: readable.text)
+        var words: [WordTiming] = []
+        // The span of the last word timed, and the first span not yet timed.
+        var (timed, untimed): (Int?, Int) = (nil, 0)
+        for (index, event) in wordEvents.enumerated() {
+            let start = Double(event.milliseconds) / 1000
+            var end = duration
+            if index + 1 < wordEvents.count { end = Double(wordEvents[index + 1].milliseconds) / 1000 }
+            if let boundary = boundaries.first(where: { $0 > event.milliseconds }) {
+                end = min(end, Double(boundary) / 1000)
+            }
+            end = min(end, duration)
+            // Back off the silence that ends the interval.
+            var last = min(Int(end * rate), samples.count)
+            let first = Int(start * rate)
+            while last > first + 1, abs(Int32(samples[last - 1])) < Self.silence { last -= 1 }
+            end = Double(last) / rate
+            let position = event.position - 1
+            guard end > start, position >= 0 else { continue }
+            if let timed, spans[timed].range.contains(position) {
+                words[words.count - 1].endTime = max(words[words.count - 1].endTime, end)
+                continue
+            }
+            guard let found = spans[untimed...].firstIndex(where: { $0.range.upperBound > position }),
+                spans[found].range.lowerBound <= position
+                    || scalars[position..<spans[found].range.lowerBound].allSatisfy(Self.isPunctuation),
+                let range = readable.original(spans[found].range)
+            else { continue }
+            (timed, untimed) = (found, found + 1)
+            words.append(
+                WordTiming(
+                    word: spans[found].word, startTime: start, endTime: end, charStart: range.lowerBound,
+                    charEnd: range.upperBound))
+        }
+        return words
+    }
+
+    /// Neither space nor part of a word: a quote or bracket eSpeak NG may start a word's event on.
+    private static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
+        !scalar.properties.isWhitespace && !scalar.properties.isAlphabetic && scalar.properties.numericType == nil
+    }
 }
 
 /// eSpeak NG's synthesis callback; `user_data` carries the `SampleCollector` of the call.
@@ -204,6 +276,18 @@ private func collectSamples(
     let collector = Unmanaged<SampleCollector>.fromOpaque(sink).takeUnretainedValue()
     if let wave, count > 0 {
         collector.samples.append(contentsOf: UnsafeBufferPointer(start: wave, count: Int(count)))
+    }
+    var event = events
+    while event.pointee.type != espeakEVENT_LIST_TERMINATED {
+        let item = event.pointee
+        switch item.type {
+        case espeakEVENT_WORD:
+            collector.wordEvents.append((Int(item.audio_position), Int(item.text_position)))
+        case espeakEVENT_END, espeakEVENT_SENTENCE, espeakEVENT_MSG_TERMINATED:
+            collector.boundaries.append(Int(item.audio_position))
+        default: break
+        }
+        event += 1
     }
     return 0
 }

@@ -39,29 +39,34 @@ public final class FliteEngine: SpeechEngine {
         guard let fliteVoice = voices[name] else {
             throw SpeechError.unknownVoice(model: model.id, voice: voice, available: model.voices)
         }
-        let speakable = Self.speakable(text)
-        if speakable.isEmpty { return PCMAudio(samples: [], sampleRate: fliteVoice.sampleRate) }
+        let speakable = Self.readable(text)
+        if speakable.text.isEmpty { return PCMAudio(samples: [], sampleRate: fliteVoice.sampleRate) }
         return try await scheduler.run { fliteVoice.synthesize(speakable, speed: speed) }
     }
 
     /// Flite reads English from ASCII; its letter-to-sound rules have no entries for other bytes
     /// and `cst_error` exits the process on some malformed input. Accents are folded and
     /// anything else outside printable ASCII is dropped before the text reaches C.
-    static func speakable(_ text: String) -> String {
-        var result = ""
-        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-        for scalar in text.decomposedStringWithCompatibilityMapping.unicodeScalars {
-            switch scalar.value {
-            case 0x20...0x7E: result.unicodeScalars.append(scalar)
-            case 0x09, 0x0A, 0x0D: result.unicodeScalars.append(" ")
-            case 0x2018, 0x2019: result.unicodeScalars.append("'")
-            case 0x201C, 0x201D: result.unicodeScalars.append("\"")
-            case 0x2013, 0x2014: result += ", "
-            case 0x2026: result += "..."
-            default: continue
+    static func speakable(_ text: String) -> String { readable(text).text }
+
+    /// `speakable`'s text with where each of its characters came from in `text`.
+    static func readable(_ text: String) -> TextOrigins {
+        var result = TextOrigins()
+        for (offset, original) in text.unicodeScalars.enumerated() {
+            // Folded one code point at a time, so each result character knows its origin.
+            for scalar in String(original).decomposedStringWithCompatibilityMapping.unicodeScalars {
+                switch scalar.value {
+                case 0x20...0x7E: result.append(String(scalar), from: offset)
+                case 0x09, 0x0A, 0x0D: result.append(" ", from: offset)
+                case 0x2018, 0x2019: result.append("'", from: offset)
+                case 0x201C, 0x201D: result.append("\"", from: offset)
+                case 0x2013, 0x2014: result.append(", ", from: offset)
+                case 0x2026: result.append("...", from: offset)
+                default: continue
+                }
             }
         }
-        return result.contains(where: { $0.isLetter || $0.isNumber }) ? result : ""
+        return result.text.contains(where: { $0.isLetter || $0.isNumber }) ? result : TextOrigins()
     }
 }
 
@@ -99,10 +104,10 @@ struct FliteVoice: @unchecked Sendable {
         return Int(wave.pointee.sample_rate)
     }
 
-    func synthesize(_ text: String, speed: Double) -> PCMAudio {
+    func synthesize(_ text: TextOrigins, speed: Double) -> PCMAudio {
         guard let utterance = new_utterance() else { return PCMAudio(samples: [], sampleRate: sampleRate) }
         defer { delete_utterance(utterance) }
-        utt_set_input_text(utterance, text)
+        utt_set_input_text(utterance, text.text)
         utt_init(utterance, pointer)
         // Flite keeps feature names by pointer, so the name must outlive the utterance:
         // feat_own_string copies it into the utterance's own features.
@@ -113,6 +118,54 @@ struct FliteVoice: @unchecked Sendable {
             return PCMAudio(samples: [], sampleRate: sampleRate)
         }
         let samples = Array(UnsafeBufferPointer(start: wave.pointee.samples, count: Int(wave.pointee.num_samples)))
-        return PCMAudio(samples: samples, sampleRate: Int(wave.pointee.sample_rate))
+        let duration = Double(samples.count) / Double(wave.pointee.sample_rate)
+        return PCMAudio(
+            samples: samples, sampleRate: Int(wave.pointee.sample_rate),
+            words: Self.words(of: utterance, in: text, duration: duration))
+    }
+
+    /// Each token of the text (a run between spaces, its punctuation aside) that Flite spoke, from
+    /// the start of its first word's first segment to the end of its last word's last segment.
+    /// A segment's `end` feature is where it ends in the wave, in seconds, with the utterance's
+    /// duration stretch applied; a segment starts where the one before it ends.
+    private static func words(of utterance: UnsafeMutablePointer<cst_utterance>, in text: TextOrigins, duration: Double)
+        -> [WordTiming]
+    {
+        let scalars = Array(text.text.unicodeScalars)
+        var cursor = 0
+        var words: [WordTiming] = []
+        var token = relation_head(utt_relation(utterance, "Token"))
+        while let current = token {
+            token = item_next(current)
+            guard let name = item_feat_string(current, "name").map({ Array(String(cString: $0).unicodeScalars) }),
+                !name.isEmpty, let found = firstRange(of: name, in: scalars, from: cursor)
+            else { continue }
+            cursor = found.upperBound
+            // The token's words (several for "42" or "Dr."), down to their segments.
+            guard let first = path_to_item(current, "daughter1.R:SylStructure.daughter1.daughter1.R:Segment"),
+                let last = path_to_item(current, "daughtern.R:SylStructure.daughtern.daughtern.R:Segment"),
+                let range = text.original(found)
+            else { continue }
+            let start = item_prev(first).map { Double(item_feat_float($0, "end")) } ?? 0
+            let end = min(Double(item_feat_float(last, "end")), duration)
+            guard end > start else { continue }
+            words.append(
+                WordTiming(
+                    word: String(String.UnicodeScalarView(name)), startTime: start, endTime: end,
+                    charStart: range.lowerBound, charEnd: range.upperBound))
+        }
+        return words
+    }
+
+    private static func firstRange(of needle: [Unicode.Scalar], in haystack: [Unicode.Scalar], from start: Int)
+        -> Range<Int>?
+    {
+        guard needle.count <= haystack.count else { return nil }
+        var index = start
+        while index + needle.count <= haystack.count {
+            if haystack[index..<(index + needle.count)].elementsEqual(needle) { return index..<(index + needle.count) }
+            index += 1
+        }
+        return nil
     }
 }

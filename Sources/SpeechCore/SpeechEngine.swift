@@ -5,11 +5,15 @@ public struct PCMAudio: Sendable {
     /// What the engine's C library printed while making this audio (eSpeak NG's `No envelope`),
     /// for the request to log once instead of the library writing it to the terminal.
     public var libraryMessages: [String]
+    /// The words in this audio, in order, as the engine timed them (seconds from the start of
+    /// these samples, offsets into the text it was given); nil from engines that do not time words.
+    public var words: [WordTiming]?
 
-    public init(samples: [Int16], sampleRate: Int, libraryMessages: [String] = []) {
+    public init(samples: [Int16], sampleRate: Int, libraryMessages: [String] = [], words: [WordTiming]? = nil) {
         self.samples = samples
         self.sampleRate = sampleRate
         self.libraryMessages = libraryMessages
+        self.words = words
     }
 
     /// How long the samples play.

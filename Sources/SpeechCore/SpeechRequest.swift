@@ -25,6 +25,8 @@ public struct SpeechRequest: Sendable, Equatable {
     }
     /// `input_references`: a voice to clone; only models whose providers clone take it.
     public var references: VoiceReferences?
+    /// `return_timestamps` (Kokoro-FastAPI's name): time each word, for the built-in models.
+    public var returnTimestamps = false
 
     public static let speedRange = 0.25...4.0
     /// The longest `instructions` taken, in code points: OpenAI's own cap.
@@ -112,6 +114,9 @@ public struct SpeechRequest: Sendable, Equatable {
                 request.providerOptions = options
             }
         }
+        if let timed = try optional("return_timestamps", in: fields, mustBe: "a boolean", \.boolValue) {
+            request.returnTimestamps = timed
+        }
         if let text = try optional("instructions", in: fields, mustBe: "a string", \.stringValue) {
             try checkInstructions(text, name: "instructions")
             request.instructions = text
@@ -179,5 +184,6 @@ public struct SpeechRequest: Sendable, Equatable {
 extension JSONValue {
     fileprivate var stringValue: String? { if case .string(let value) = self { value } else { nil } }
     fileprivate var numberValue: Double? { if case .number(let value) = self { value } else { nil } }
+    fileprivate var boolValue: Bool? { if case .bool(let value) = self { value } else { nil } }
     fileprivate var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
 }

@@ -177,7 +177,9 @@ public struct Gateway: Sendable {
             group.get("models/:author/:slug", use: models.show)
             group.get("models/:author/:slug/endpoints", use: models.listEndpoints)
             group.get("model/:author/:slug", use: models.show)
-            group.group("audio").add(middleware: auth).post("speech", use: speech.speak)
+            let audio = group.group("audio").add(middleware: auth)
+            audio.post("speech", use: speech.speak)
+            audio.post("captioned_speech", use: speech.caption)
         }
         let api = router.group("/api/v1").add(middleware: auth)
         api.get("key", use: accounts.currentKey)

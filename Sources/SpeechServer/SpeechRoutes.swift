@@ -24,6 +24,16 @@ struct SpeechRoutes: Sendable {
     var caching: SpeechCaching? = nil
 
     func speak(_ request: Request, context: SpeechContext) async throws -> Response {
+        try await respond(to: request, context: context, captioned: false)
+    }
+
+    /// `POST /audio/captioned_speech`: the same request, answered with the whole audio and its
+    /// words' timings in one document (`Captions`).
+    func caption(_ request: Request, context: SpeechContext) async throws -> Response {
+        try await respond(to: request, context: context, captioned: true)
+    }
+
+    private func respond(to request: Request, context: SpeechContext, captioned: Bool) async throws -> Response {
         guard let key = context.key else { throw SpeechError.missingKey }
         // Found now, while the connection is surely open; asked once the response has ended.
         let end = context.connection.watchEnd()
@@ -31,12 +41,19 @@ struct SpeechRoutes: Sendable {
             throw SpeechError.bodyTooLarge(limit: Self.maxBodyBytes)
         }
         let body = try await request.body.collect(upTo: Self.maxBodyBytes)
-        let speech = try catalog.resolve(try SpeechRequest.parse(json: body.readableBytesView))
+        var parsed = try SpeechRequest.parse(json: body.readableBytesView)
+        let captions = captioned ? try Captions.parse(json: body.readableBytesView) : nil
+        if captions != nil { parsed.returnTimestamps = true }
+        let speech = try catalog.resolve(parsed)
         guard let configured = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
         let backend = try configured.serving(speech.request, model: speech.model.id)
-        // A cloned voice is never cached: its audio is the reference's, not only the input's.
-        let plan = try speech.request.references != nil ? nil : caching?.plan(
-            headers: request.headers, speech: speech, keyHash: key.hash, deployment: backend.deployment)
+        try Self.checkTimings(of: speech, backend: backend, captions: captions)
+        // The cache keeps audio made from the input alone: a cloned voice's audio is the
+        // reference's too, and a timed request needs timings the cache does not keep.
+        let plan =
+            try speech.request.references != nil || speech.request.returnTimestamps
+            ? nil
+            : caching?.plan(headers: request.headers, speech: speech, keyHash: key.hash, deployment: backend.deployment)
         let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
         let billing = Billing(speech: speech, backend: backend)
         let record = GenerationRecord(
@@ -95,21 +112,22 @@ struct SpeechRoutes: Sendable {
             routing.release(attempts)
         }
 
-        let progress = SpeechProgress()
+        let progress = SpeechProgress(timesWords: speech.request.returnTimestamps)
         let (output, serving) = routed.audio(for: speech, progress: progress)
         return try await respond(
             speech, output: output, serving: serving,
             meter: Meter(lease: lease, progress: progress, billing: billing, fill: fill),
             cacheHeaders: plan.flatMap { fill != nil ? SpeechCaching.headers(status: "MISS", plan: $0) : nil } ?? [:],
-            end: end, context: context)
+            captions: captions, end: end, context: context)
     }
 
     /// The response of a generation whose lease `meter` holds: its first piece is made before
     /// the status line leaves, so a request that cannot be spoken at all still gets a proper
-    /// error instead of an empty 200; `Delivery` writes the rest.
+    /// error instead of an empty 200; `Delivery` writes the rest (for captioned speech, the
+    /// `captions` document once the audio is complete).
     private func respond(
         _ speech: ResolvedSpeech, output: SpeechOutput, serving: ServingProvider, meter: Meter,
-        cacheHeaders: HTTPFields, end: ResponseEnd, context: SpeechContext
+        cacheHeaders: HTTPFields, captions: Captions? = nil, end: ResponseEnd, context: SpeechContext
     ) async throws -> Response {
         let lease = meter.lease
         context.summary.started(lease)
@@ -117,7 +135,7 @@ struct SpeechRoutes: Sendable {
         let framing = speech.request.streamFormat
         let first: [UInt8]
         do {
-            first = try framing.frame(await meter.next(of: &output) ?? [])
+            first = try meter.framed(await meter.next(of: &output) ?? [], as: framing)
         } catch {
             lease.served(by: serving.value, model: serving.model)
             await lease.end(Self.status(after: error))
@@ -126,16 +144,42 @@ struct SpeechRoutes: Sendable {
         lease.served(by: serving.value, model: serving.model)
         let stream = Delivery(
             meter: meter, framing: framing, first: first, spokenWithFirst: meter.progress.spokenCharacters,
-            rest: output, end: end, logger: context.logger)
+            rest: output, end: end, logger: context.logger, captions: captions.map { ($0, speech) })
         var headers: HTTPFields = [
-            .contentType: framing.contentType(for: speech.request.responseFormat),
+            .contentType: captions?.contentType ?? framing.contentType(for: speech.request.responseFormat),
             .generationID: lease.record.id,
         ]
         if framing == .sse { headers[.cacheControl] = "no-cache" }
         headers.append(contentsOf: cacheHeaders)
         // If the head cannot be written (the client reset), Hummingbird never runs this body:
         // the lease, dropped with it, records the generation as cancelled.
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody { writer in try await stream.send(to: &writer) })
+    }
+
+    /// Word timings come from the built-in engines only, and as events of an SSE stream or as
+    /// one captioned document.
+    static func checkTimings(of speech: ResolvedSpeech, backend: SpeechBackend, captions: Captions?) throws(SpeechError)
+    {
+        guard speech.request.returnTimestamps else { return }
+        let field = captions == nil ? "return_timestamps" : "model"
+        guard case .engine = backend else {
+            throw .invalidField(
+                name: field,
+                reason: "\(speech.model.id) is served by upstream providers, which report no word timings; "
+                    + "the local/ models do")
+        }
+        switch (captions, speech.request.streamFormat) {
+        case (nil, .audio):
+            throw .invalidField(
+                name: "return_timestamps",
+                reason: "needs stream_format \"sse\"; for a whole file use POST /audio/captioned_speech")
+        case (_?, .sse):
+            throw .invalidField(
+                name: "stream_format",
+                reason: "captioned speech is one document; for a stream use POST /audio/speech with return_timestamps")
+        default: break
+        }
     }
 
     /// How a generation that threw `error` ended: cancelled when its task was, else failed.
@@ -178,6 +222,19 @@ private struct Meter: Sendable {
         return chunk
     }
 
+    /// `audio` framed as `framing` says, followed (SSE) by the `speech.word` events of the
+    /// words whose audio has been written by now.
+    func framed(_ audio: [UInt8], as framing: StreamFormat) throws(SpeechError) -> [UInt8] {
+        try framing.frame(audio) + wordEvents(as: framing, all: false)
+    }
+
+    /// The events (SSE) of the words timed and not yet sent: those whose audio has been
+    /// written, or `all` of them once the audio has ended.
+    func wordEvents(as framing: StreamFormat, all: Bool) throws(SpeechError) -> [UInt8] {
+        guard framing == .sse && progress.timesWords else { return [] }
+        return try framing.events(for: progress.takeWords(all: all))
+    }
+
     /// Audio covering the first `spoken` characters of the input has reached the client.
     func delivered(spoken: Int) { lease.delivered(characters: billing.characters(spoken: spoken)) }
 }
@@ -194,6 +251,9 @@ private struct Delivery: Sendable {
     let rest: SpeechOutput
     let end: ResponseEnd
     let logger: Logger
+    /// For captioned speech: the document the audio goes into, and the request it answers. The
+    /// audio is then gathered, and the document written once it is complete.
+    let captions: (Captions, ResolvedSpeech)?
 
     func send(to writer: inout any ResponseBodyWriter) async throws {
         defer {
@@ -207,25 +267,38 @@ private struct Delivery: Sendable {
         var chunk: [UInt8]? = first
         var spoken = spokenWithFirst
         var ended = false
+        // Captioned speech gathers the audio and writes only the document, at the end.
+        var gathered: [UInt8] = captions == nil ? [] : first
         while let bytes = chunk {
+            let writes = captions == nil || ended
             do {
-                if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                if writes && !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
             } catch {
                 // The client went away: stop synthesizing (dropping the iterator cancels the
                 // pieces in flight) and charge only what was delivered.
                 await lease.end(.cancelled)
                 throw error
             }
-            meter.delivered(spoken: spoken)
+            if writes { meter.delivered(spoken: spoken) }
             if ended { break }
             do {
                 if let next = try await meter.next(of: &iterator) {
-                    chunk = try framing.frame(next)
+                    chunk = try meter.framed(next, as: framing)
                 } else {
                     // What closes the stream: SSE's done event with the usage, nothing for raw audio.
-                    chunk = try framing.closing(
-                        characters: meter.billing.characters(spoken: meter.progress.spokenCharacters))
+                    chunk =
+                        try meter.wordEvents(as: framing, all: true)
+                        + framing.closing(
+                            characters: meter.billing.characters(spoken: meter.progress.spokenCharacters))
                     ended = true
+                }
+                if case (let document, let speech)? = captions, let bytes = chunk {
+                    gathered += bytes
+                    if ended {
+                        chunk = try document.render(
+                            audio: gathered, format: speech.request.responseFormat,
+                            words: meter.progress.takeWords(all: true), input: speech.request.input)
+                    }
                 }
                 spoken = meter.progress.spokenCharacters
             } catch {
@@ -233,7 +306,8 @@ private struct Delivery: Sendable {
                 let status = SpeechRoutes.status(after: error)
                 if status == .failed {
                     logger.error(
-                        "synthesis failed mid-stream", metadata: ["generation": "\(lease.record.id)", "error": "\(error)"])
+                        "synthesis failed mid-stream",
+                        metadata: ["generation": "\(lease.record.id)", "error": "\(error)"])
                 }
                 await lease.end(status)
                 throw error
