@@ -11,12 +11,12 @@ public enum DeploymentSelector {
     static let priceFloor = 1e-9
 
     /// The deployments to try, in order; `status` gives each one's health (by `Deployment.id`;
-    /// one without is taken as healthy). `loadBalanced: false` keeps the given order where load
-    /// balancing would draw it (a model's `endpoints` list, an ordered fallback chain). Throws
+    /// one without is taken as healthy). `strategy` orders what the request's `order` and `sort`
+    /// leave unordered (`.ordered` keeps the given order: a model's `endpoints` list). Throws
     /// when none is left, saying why each was excluded.
     public static func route(
         _ deployments: [Deployment], status: [String: DeploymentStatus], preferences: RoutingPreferences,
-        loadBalanced: Bool = true, using generator: inout some RandomNumberGenerator
+        strategy: RoutingStrategy = .balanced, using generator: inout some RandomNumberGenerator
     ) throws(NoEligibleDeployment) -> [Deployment] {
         var excluded: [NoEligibleDeployment.Exclusion] = []
         var eligible: [Deployment] = []
@@ -33,8 +33,7 @@ public enum DeploymentSelector {
         }
         let rest = eligible.filter { !ordered.contains($0) }
         if preferences.order.isEmpty || preferences.allowFallbacks {
-            ordered += arranged(
-                rest, sort: preferences.sort, loadBalanced: loadBalanced, status: status, using: &generator)
+            ordered += arranged(rest, sort: preferences.sort, strategy: strategy, status: status, using: &generator)
         }
         // Without fallbacks only the first choice is tried, unless `order` named several.
         if !preferences.allowFallbacks, preferences.order.isEmpty { ordered = Array(ordered.prefix(1)) }
@@ -60,23 +59,26 @@ public enum DeploymentSelector {
         return nil
     }
 
-    /// `deployments` in `sort`'s order (ties keep the configuration's order), or load-balanced.
+    /// `deployments` in `sort`'s order, or else in the model's strategy's; ties keep the order
+    /// they had (the configuration's, or the load-balanced draw's for `leastBusy`).
     private static func arranged(
-        _ deployments: [Deployment], sort: RoutingPreferences.Sort?, loadBalanced: Bool,
+        _ deployments: [Deployment], sort: RoutingPreferences.Sort?, strategy: RoutingStrategy,
         status: [String: DeploymentStatus], using generator: inout some RandomNumberGenerator
     ) -> [Deployment] {
-        let indexed = Array(deployments.enumerated())
-        switch sort {
-        case .price?:
-            return indexed.sorted { ($0.element.pricePerCharacter, $0.offset) < ($1.element.pricePerCharacter, $1.offset) }
+        func sorted(_ deployments: [Deployment], by key: (Deployment) -> some Comparable) -> [Deployment] {
+            deployments.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }
                 .map(\.element)
-        case .latency?, .throughput?:
-            // Speech has no token throughput: the fastest first byte is the fastest stream. Never
-            // measured goes last, as OpenRouter ranks endpoints without statistics.
-            func latency(_ deployment: Deployment) -> Duration { status[deployment.id]?.latencyP50 ?? .seconds(1 << 40) }
-            return indexed.sorted { (latency($0.element), $0.offset) < (latency($1.element), $1.offset) }.map(\.element)
-        case nil:
-            return loadBalanced ? balanced(deployments, using: &generator) : deployments
+        }
+        // Speech has no token throughput: the fastest first byte is the fastest stream. Never
+        // measured goes last, as OpenRouter ranks endpoints without statistics.
+        func latency(_ deployment: Deployment) -> Duration { status[deployment.id]?.latencyP50 ?? .seconds(1 << 40) }
+        switch (sort, strategy) {
+        case (.price?, _): return sorted(deployments, by: \.pricePerCharacter)
+        case (.latency?, _), (.throughput?, _), (nil, .latency): return sorted(deployments, by: latency)
+        case (nil, .leastBusy):
+            return sorted(balanced(deployments, using: &generator)) { status[$0.id]?.streams ?? 0 }
+        case (nil, .balanced): return balanced(deployments, using: &generator)
+        case (nil, .ordered): return deployments
         }
     }
 
@@ -170,4 +172,17 @@ public struct NoEligibleDeployment: Error, Sendable, Equatable {
 
     /// When the first open breaker among the excluded closes again.
     public var retryAfter: Duration? { excluded.compactMap(\.reopensIn).min() }
+}
+
+/// How a model's deployments are ordered when the request's `provider.sort` does not say.
+public enum RoutingStrategy: String, Sendable, CaseIterable {
+    /// OpenRouter's default: drawn at random, weighted by `weight / price²`.
+    case balanced
+    /// Fewest streams in flight first (ties drawn as `balanced`): LiteLLM's `least-busy`.
+    case leastBusy = "least-busy"
+    /// Lowest median first-byte latency first, never measured last: `provider.sort: "latency"`
+    /// for every request.
+    case latency
+    /// As listed: a model's plain `endpoints`, tried in turn.
+    case ordered
 }

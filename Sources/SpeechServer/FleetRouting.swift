@@ -18,7 +18,7 @@ struct FleetRouting: Sendable {
         do throws(NoEligibleDeployment) {
             ordered = try DeploymentSelector.route(
                 endpoints.map(\.deployment), status: status, preferences: preferences,
-                loadBalanced: endpoints.allSatisfy(\.balanced), using: &generator)
+                strategy: endpoints.first?.strategy ?? .balanced, using: &generator)
         } catch {
             throw APIError(error, model: model)
         }

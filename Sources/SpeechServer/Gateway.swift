@@ -69,11 +69,13 @@ public struct Gateway: Sendable {
         func metered(_ provider: any SpeechProvider) -> any SpeechProvider {
             MeteredProvider(provider: provider, metrics: metrics)
         }
-        if let settings = configuration.models[model.id]?.deployments {
+        if let override = configuration.models[model.id], let settings = override.deployments {
             return settings.compactMap { setting in
                 let deployment = setting.deployment(of: model.id, modelPrice: model.pricePerCharacter)
                 return deploymentProviders[deployment.id].map {
-                    RoutedEndpoint(deployment: deployment, endpoint: ProviderEndpoint(provider: metered($0), model: setting.model))
+                    RoutedEndpoint(
+                        deployment: deployment, endpoint: ProviderEndpoint(provider: metered($0), model: setting.model),
+                        strategy: override.routingStrategy ?? .balanced)
                 }
             }
         }
@@ -82,7 +84,7 @@ public struct Gateway: Sendable {
                 RoutedEndpoint(
                     deployment: Deployment(
                         model: model.id, tag: endpoint.provider, pricePerCharacter: Double(model.pricePerCharacter) ?? 0),
-                    endpoint: ProviderEndpoint(provider: metered($0), model: endpoint.model), balanced: false)
+                    endpoint: ProviderEndpoint(provider: metered($0), model: endpoint.model), strategy: .ordered)
             }
         }
     }

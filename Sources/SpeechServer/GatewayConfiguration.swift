@@ -1,6 +1,7 @@
 public import Accounts
 public import Foundation
 import Providers
+public import Routing
 import SpeechCore
 
 /// The `--config` file (JSON): per-model overrides, the default rate limit, upstream timeouts,
@@ -30,6 +31,11 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public var supportsSpeed: Bool?
         /// For a built-in model: the most streams it serves at once, whatever its measured speed.
         public var maxConcurrentStreams: Int?
+        /// With `deployments`: how they are ordered when a request's `provider.sort` does not say
+        /// (`balanced`, `least-busy`, `latency` or `ordered`; the file's text, checked at load).
+        public var routingStrategyName: String?
+        /// `routingStrategyName` as a strategy (nil when absent or unknown; loading refuses unknown).
+        public var routingStrategy: RoutingStrategy? { routingStrategyName.flatMap(RoutingStrategy.init(rawValue:)) }
 
         public init(
             pricePerCharacter: String? = nil, contextLength: Int? = nil, endpoints: [Endpoint]? = nil,
@@ -55,6 +61,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             case defaultVoice = "default_voice"
             case supportsSpeed = "supports_speed"
             case maxConcurrentStreams = "max_concurrent_streams"
+            case routingStrategyName = "routing_strategy"
         }
     }
 
@@ -326,6 +333,15 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     }
 
     private static func checkDeployments(_ override: ModelOverride, of id: String) throws {
+        if let name = override.routingStrategyName {
+            guard override.deployments != nil else {
+                throw ConfigurationError("models.\(id).routing_strategy orders deployments: list them under deployments")
+            }
+            guard override.routingStrategy != nil else {
+                let known = RoutingStrategy.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+                throw ConfigurationError("models.\(id).routing_strategy must be one of \(known), not \"\(name)\"")
+            }
+        }
         guard let deployments = override.deployments else { return }
         if override.endpoints != nil {
             throw ConfigurationError("models.\(id) lists both endpoints and deployments: use deployments only")

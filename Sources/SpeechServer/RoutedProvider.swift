@@ -9,8 +9,9 @@ import Synchronization
 struct RoutedEndpoint: Sendable {
     var deployment: Deployment
     var endpoint: ProviderEndpoint
-    /// Whether load balancing draws its place; false for a model's `endpoints`, tried in order.
-    var balanced = true
+    /// How the model's deployments are ordered: its `routing_strategy`, or `.ordered` for a
+    /// model's `endpoints`, tried in turn.
+    var strategy = RoutingStrategy.balanced
 }
 
 /// Every upstream attempt of one request, in order: OpenRouter's `provider_responses`, told to

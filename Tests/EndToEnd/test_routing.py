@@ -5,7 +5,9 @@ records every attempt."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
@@ -137,3 +139,50 @@ def test_a_deployment_whose_key_variable_is_unset_stops_the_start(tmp_path):
     assert result.returncode != 0
     assert "models.test/fleet.deployments[0].api_key_env: the environment variable NO_SUCH_KEY_VARIABLE is not set" \
         in result.stdout + result.stderr
+
+
+def test_least_busy_sends_the_next_stream_to_the_idle_deployment(tmp_path):
+    """`routing_strategy: "least-busy"`: while a stream plays on one deployment, the next goes
+    to the other, whichever the first went to (with weights alone it would be a coin toss)."""
+    release = threading.Event()
+    pcm = tone(24000, 0.5)
+    boxes = [serve_in_thread(free_port(), f"key-{name}", b"unused mp3", pcm, hold_at=0.5, release=release)
+             for name in ("a", "b")]
+    key = create_key(tmp_path)
+    deployments = [
+        {"provider": "openai", "tag": f"openai/{name}", "api_key_env": f"BOX_{name.upper()}_KEY",
+         "model": f"kokoro-{name}", "base_url": f"http://127.0.0.1:{box.server_address[1]}/v1"}
+        for name, box in zip(("a", "b"), boxes)
+    ]
+    config = {"models": {MODEL: {"voices": ["alloy"], "routing_strategy": "least-busy", "deployments": deployments}}}
+    instance = Instance(tmp_path, config=config, env={"BOX_A_KEY": "key-a", "BOX_B_KEY": "key-b"})
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def speak(index: int) -> requests.Response:
+        return requests.post(instance.base + "/api/v1/audio/speech", headers=headers, timeout=60,
+                             json={"model": MODEL, "input": f"Stream {index}.", "voice": "alloy",
+                                   "response_format": "pcm"})
+
+    def wait_for(count: int) -> None:
+        deadline = time.monotonic() + 20
+        while sum(len(box.received) for box in boxes) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    try:
+        for round_ in range(3):
+            before = [len(box.received) for box in boxes]
+            release.clear()
+            with ThreadPoolExecutor(2) as pool:
+                first = pool.submit(speak, 2 * round_)
+                wait_for(sum(before) + 1)  # the first stream is playing (held halfway)
+                second = pool.submit(speak, 2 * round_ + 1)
+                wait_for(sum(before) + 2)
+                release.set()
+                responses = [first.result(), second.result()]
+            assert all(r.status_code == 200 and r.content == pcm for r in responses), [r.text[:200] for r in responses]
+            assert [len(box.received) - b for box, b in zip(boxes, before)] == [1, 1], "both streams went to one deployment"
+    finally:
+        release.set()
+        instance.stop()
+        for box in boxes:
+            box.shutdown()

@@ -135,6 +135,40 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(try route(deployments, preferences, status: status) == ["fast", "slow", "dear"])
     }
 
+    @Test func aModelsStrategyOrdersWhatTheRequestLeavesOpen() throws {
+        let deployments = [deployment("busy"), deployment("idle"), deployment("fast")]
+        let status = [
+            deployments[0].id: DeploymentStatus(latencyP50: .milliseconds(400), streams: 5),
+            deployments[1].id: DeploymentStatus(latencyP50: .milliseconds(900), streams: 0),
+            deployments[2].id: DeploymentStatus(latencyP50: .milliseconds(80), streams: 2),
+        ]
+        func routed(_ strategy: RoutingStrategy, _ preferences: RoutingPreferences = RoutingPreferences(), seed: UInt64)
+            throws(NoEligibleDeployment) -> [String]
+        {
+            var generator = SeededGenerator(state: seed)
+            return try DeploymentSelector.route(
+                deployments, status: status, preferences: preferences, strategy: strategy, using: &generator
+            ).map(\.tag)
+        }
+        for seed in UInt64(0)..<20 {
+            #expect(try routed(.leastBusy, seed: seed) == ["idle", "fast", "busy"])
+            #expect(try routed(.latency, seed: seed) == ["fast", "busy", "idle"])
+            #expect(try routed(.ordered, seed: seed) == ["busy", "idle", "fast"])
+        }
+        // Equally busy deployments are still drawn by weight, not taken in the listed order.
+        let firsts = Set((UInt64(0)..<40).compactMap { seed -> String? in
+            var generator = SeededGenerator(state: seed)
+            return try? DeploymentSelector.route(
+                deployments, status: [:], preferences: RoutingPreferences(), strategy: .leastBusy, using: &generator
+            ).first?.tag
+        })
+        #expect(firsts == ["busy", "idle", "fast"])
+        // The request's own sort wins over the model's strategy.
+        var preferences = RoutingPreferences()
+        preferences.sort = .latency
+        #expect(try routed(.leastBusy, preferences, seed: 1) == ["fast", "busy", "idle"])
+    }
+
     @Test func maxPriceIsAHardFilter() throws {
         let deployments = [deployment("cheap", price: 0.000001), deployment("dear", price: 0.00003)]
         var preferences = RoutingPreferences()

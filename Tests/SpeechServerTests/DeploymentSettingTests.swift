@@ -76,4 +76,21 @@ private func fleet(_ deployments: String) -> String {
             refusal(#"{"models": {"x/y": {"endpoints": [{"provider": "openai", "model": "m"}], "deployments": [{"provider": "openai", \#(base)}]}}}"#)
                 == "models.x/y lists both endpoints and deployments: use deployments only")
     }
+
+    @Test func aRoutingStrategyIsOneOfFourAndOrdersDeployments() throws {
+        let deployments = #"[{"provider": "openai", "api_key_env": "K", "model": "m"}]"#
+        func configuration(_ strategy: String) -> String {
+            #"{"models": {"test/fleet": {"voices": ["alloy"], "routing_strategy": "\#(strategy)", "deployments": \#(deployments)}}}"#
+        }
+        for strategy in RoutingStrategy.allCases {
+            let parsed = try GatewayConfiguration.parse(Data(configuration(strategy.rawValue).utf8))
+            #expect(parsed.models["test/fleet"]?.routingStrategy == strategy)
+        }
+        #expect(
+            refusal(configuration("fastest"))
+                == #"models.test/fleet.routing_strategy must be one of "balanced", "least-busy", "latency", "ordered", not "fastest""#)
+        #expect(
+            refusal(#"{"models": {"local/flite": {"routing_strategy": "latency"}}}"#)
+                == "models.local/flite.routing_strategy orders deployments: list them under deployments")
+    }
 }
