@@ -58,9 +58,9 @@ struct LimitedHTTP1Channel: ServerChildChannel {
             status: error.status,
             headerFields: [.contentType: "application/json", .contentLength: "\(body.readableBytes)", .connection: "close"])
         try? await connection.executeThenClose { _, outbound in
-            try await outbound.write(.head(head))
-            try await outbound.write(.body(body))
-            try await outbound.write(.end(nil))
+            // One write, so the answer leaves in one segment: a client that keeps sending may get
+            // a reset after the close, which discards whatever it had not read yet.
+            try await outbound.write(contentsOf: [.head(head), .body(body), .end(nil)])
         }
     }
 }

@@ -109,7 +109,8 @@ def test_slow_heads_are_closed_and_connections_over_the_cap_refused(tmp_path):
         admitted = [c for c in slow if not c.refused]
         assert 1 <= len(admitted) <= 19, f"{len(admitted)} admitted besides the steady client (cap 20)"
         assert all(not c.received for c in admitted)
-        refusal = next(c for c in slow if c.received).received
+        # The reset that may follow a refusal can discard part of it: judge the most complete one.
+        refusal = max((c.received for c in slow), key=len)
         assert b'"code":503' in refusal.replace(b" ", b"") and b"Too many open connections" in refusal, refusal
         # The admitted client is served while the cap is full.
         assert get_health(steady) == 200
