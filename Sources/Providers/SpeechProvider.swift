@@ -78,6 +78,7 @@ public struct UpstreamStream: AsyncSequence, Sendable {
     let provider: String
     let secret: UpstreamSecret
     var firstAudio: FirstAudioWatch? = nil
+    var breakOff: (@Sendable (any Error) -> Void)? = nil
 
     /// This stream, telling `report` once how its wait for the first audio ends: a chunk came,
     /// the body failed or ended before one, or the stream was dropped unread.
@@ -87,9 +88,18 @@ public struct UpstreamStream: AsyncSequence, Sendable {
         return stream
     }
 
+    /// This stream, telling `report` the error its body fails with once no first audio is
+    /// awaited (`watchingFirstAudio` tells that one): the upstream broke off mid-stream.
+    public func watchingBreakOff(_ report: @escaping @Sendable (any Error) -> Void) -> UpstreamStream {
+        var stream = self
+        stream.breakOff = report
+        return stream
+    }
+
     public func makeAsyncIterator() -> Iterator {
         Iterator(
-            body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret, firstAudio: firstAudio)
+            body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret, firstAudio: firstAudio,
+            breakOff: breakOff)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -98,6 +108,7 @@ public struct UpstreamStream: AsyncSequence, Sendable {
         let provider: String
         let secret: UpstreamSecret
         var firstAudio: FirstAudioWatch?
+        let breakOff: (@Sendable (any Error) -> Void)?
         var pending: [UpstreamChunk] = []
         var ended = false
 
@@ -111,8 +122,12 @@ public struct UpstreamStream: AsyncSequence, Sendable {
                 return chunk
             } catch {
                 let error = (error as? ProviderError)?.redacting(secret) ?? error
-                firstAudio?.tell(.failed(error))
-                firstAudio = nil
+                if let firstAudio {
+                    firstAudio.tell(.failed(error))
+                    self.firstAudio = nil
+                } else {
+                    breakOff?(error)
+                }
                 throw error
             }
         }

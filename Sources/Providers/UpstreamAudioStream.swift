@@ -29,13 +29,21 @@ public final class ServingProvider: Sendable {
 ///
 /// Endpoints are tried in order until one yields its first audio; a failure before that falls
 /// back to the next (unless the failure is the request's own fault; routing chose which may be tried).
-/// After the first byte there is no retry: an error ends the stream. Input longer than the
-/// provider accepts is sent as consecutive sentence-aligned pieces through the same provider.
-/// A format the provider makes itself (`passthroughFormats`: mp3 from all, opus/aac/flac from
-/// OpenAI-compatible servers) passes through untouched when one upstream request covers the
-/// input; otherwise the gateway asks for PCM and encodes one continuous stream itself, so pieces
-/// join seamlessly.
-public struct UpstreamAudioStream: AsyncSequence {
+///
+/// While another endpoint follows the one being tried, the input goes to it a sentence at a time,
+/// as PCM the gateway encodes itself, with the next sentence's request sent while the current one
+/// streams (no wait for a first byte between them). When the serving endpoint fails after its audio
+/// has begun (its body breaks off, or a later sentence's request fails), the next endpoint goes on
+/// from the first sentence whose audio was not complete, spoken again from its start if it was cut
+/// partway, and the client's stream stays one continuous file. With no endpoint left, the error
+/// ends the stream.
+///
+/// The last endpoint (the only one, or the one a fallback before any audio reached) is sent the
+/// input in as few pieces as it takes, sentence-aligned, through one encoder. A format the provider
+/// makes itself (`passthroughFormats`: mp3 from all, opus/aac/flac from OpenAI-compatible servers)
+/// passes through untouched when one upstream request covers the input; otherwise the gateway asks
+/// for PCM and encodes one continuous stream itself, so pieces join seamlessly.
+public struct UpstreamAudioStream: AsyncSequence, Sendable {
     public typealias Element = [UInt8]
 
     let endpoints: [ProviderEndpoint]
@@ -59,16 +67,40 @@ public struct UpstreamAudioStream: AsyncSequence {
         let state: UpstreamState
         public mutating func next() async throws -> [UInt8]? { try await state.next() }
     }
+
+    /// Sends `piece` of the input to `endpoint`, asking for `format`.
+    func open(_ endpoint: ProviderEndpoint, piece: String, format: UpstreamFormat) async throws -> UpstreamStream {
+        let provider = endpoint.provider
+        let request = speech.request
+        let speed = provider.speedRange.flatMap { range -> Double? in
+            request.speed == 1 ? nil : Swift.min(Swift.max(request.speed, range.lowerBound), range.upperBound)
+        }
+        var options: [String: JSONValue] = [:]
+        if case .object(let fields)? = request.providerOptions[provider.slug] { options = fields }
+        return try await provider.synthesize(
+            UpstreamRequest(
+                model: endpoint.model, input: piece, voice: speech.voice, format: format, speed: speed,
+                options: options, instructions: request.instructions, references: request.references))
+    }
 }
 
 final class UpstreamState: AudioProducer {
     let stream: UpstreamAudioStream
-    var endpoint: ProviderEndpoint?
+    /// The place in `stream.endpoints` of the endpoint serving the stream, once one yielded audio.
+    var serving = 0
     var pieces: [String] = []
+    /// Whether `pieces` are single sentences, each its own request, so that another endpoint can
+    /// go on from any of them.
+    var resumable = false
     var index = 0
-    /// Pieces counted as incurred: each once its first audio arrived.
-    var incurredPieces = 0
+    /// Characters of the pieces whose audio is complete.
+    var spoken = 0
+    /// Characters counted as incurred, from the input's start: through each piece once its first
+    /// audio arrived, and a piece spoken again by another endpoint only once.
+    var incurred = 0
     var upstream: UpstreamStream.Iterator?
+    /// The next piece's request, sent while the current one streams (resumable pieces only).
+    var prefetch: Task<UpstreamStream, any Error>?
     var upstreamFormat = UpstreamFormat.pcm
     var sink: AudioSink?
     var finished = false
@@ -77,89 +109,145 @@ final class UpstreamState: AudioProducer {
         self.stream = stream
     }
 
+    deinit { prefetch?.cancel() }
+
     func produce() async throws -> [UInt8]? {
-        guard let endpoint, let sink else { return try await start() }
+        guard let sink else { return try await start() }
+        while let chunk = try await nextChunk() {
+            incurFirstAudio()
+            let bytes = try convert(chunk, into: sink)
+            if !bytes.isEmpty { return bytes }
+        }
+        finished = true
+        if upstreamFormat != .pcm { return nil }  // passed through: nothing of ours to flush
+        let tail = try sink.finish()
+        return tail.isEmpty ? nil : tail
+    }
+
+    private func start() async throws -> [UInt8] {
+        let first = try await connect(from: 0)
+        let sink = AudioSink(format: stream.speech.request.responseFormat, progress: stream.progress)
+        self.sink = sink
+        incurFirstAudio()
+        // Passed-through audio has no header of ours, and so needs no encoder.
+        return (upstreamFormat != .pcm ? [] : try sink.begin()) + (try convert(first, into: sink))
+    }
+
+    /// The next chunk of the current piece, the pieces after it in turn; nil after the last.
+    private func nextChunk() async throws -> UpstreamChunk? {
         while true {
-            if let chunk = try await upstream?.next() {
-                incurFirstAudio()
-                let bytes = try convert(chunk, into: sink)
-                if !bytes.isEmpty { return bytes }
-                continue
+            do {
+                if let chunk = try await upstream?.next() { return chunk }
+                sink?.spoke(characters: pieces[index].unicodeScalars.count)
+                spoken += pieces[index].unicodeScalars.count
+                index += 1
+                guard index < pieces.count else { return nil }
+                upstream = try await openNext()
+            } catch {
+                return try await failOver(after: error)
             }
-            sink.spoke(characters: pieces[index].unicodeScalars.count)
-            index += 1
-            if index < pieces.count {
-                upstream = try await open(endpoint, piece: pieces[index]).makeAsyncIterator()
-                continue
-            }
-            finished = true
-            if upstreamFormat != .pcm { return nil }  // passed through: nothing of ours to flush
-            let tail = try sink.finish()
-            return tail.isEmpty ? nil : tail
         }
     }
 
-    /// Tries each endpoint until one answers with audio.
-    private func start() async throws -> [UInt8] {
-        guard !stream.endpoints.isEmpty else {
-            throw ProviderError(.unavailable, provider: "SpeechRouter", message: "no provider is available for this model")
-        }
-        let request = stream.speech.request
-        var lastError: (any Error)?
-        for (position, candidate) in stream.endpoints.enumerated() {
+    /// Sends the current piece to each endpoint from `position` on until one answers with audio;
+    /// that one serves the stream from now on. Returns its first chunk.
+    private func connect(from position: Int) async throws -> UpstreamChunk {
+        for candidate in stream.endpoints.indices.dropFirst(position) {
+            let endpoint = stream.endpoints[candidate]
+            let more = candidate + 1 < stream.endpoints.count
             // The last provider tried is the one a failed generation is recorded against.
-            stream.serving.set(candidate.provider.name, model: candidate.model)
+            stream.serving.set(endpoint.provider.name, model: endpoint.model)
+            // Until audio has left, each endpoint is sent the input as suits it.
+            if sink == nil { try plan(for: endpoint, fallbackFollows: more) }
             do {
-                pieces = SentenceSplitter.packed(request.input, maxLength: candidate.provider.maxInputCharacters)
-                guard !pieces.isEmpty else { throw SpeechError.unspeakableInput(model: candidate.model) }
-                upstreamFormat = .pcm
-                if pieces.count == 1, candidate.provider.passthroughFormats.contains(request.responseFormat),
-                    let passthrough = UpstreamFormat(passthrough: request.responseFormat)
-                {
-                    upstreamFormat = passthrough
-                }
-                var iterator = try await open(candidate, piece: pieces[0]).makeAsyncIterator()
+                var iterator = try await stream.open(endpoint, piece: pieces[index], format: upstreamFormat)
+                    .makeAsyncIterator()
                 guard let first = try await iterator.next() else {
                     throw ProviderError(
-                        .malformed, provider: candidate.provider.name, message: "\(candidate.provider.name) sent no audio")
+                        .malformed, provider: endpoint.provider.name, message: "\(endpoint.provider.name) sent no audio")
                 }
-                let sink = AudioSink(format: request.responseFormat, progress: stream.progress)
-                endpoint = candidate
+                serving = candidate
                 upstream = iterator
-                self.sink = sink
-                incurFirstAudio()
-                // Passed-through audio has no header of ours, and so needs no encoder.
-                return (upstreamFormat != .pcm ? [] : try sink.begin()) + (try convert(first, into: sink))
+                prefetchNext()
+                return first
             } catch let error as ProviderError {
-                lastError = error
-                let more = position + 1 < stream.endpoints.count
                 // Which endpoints a request may fall back to (`allow_fallbacks`) is routing's
                 // choice: every endpoint here is one it may try.
                 guard error.allowsFallback, more else { throw error }
             }
         }
-        throw lastError!
+        // Reached with no endpoint to try: each one tried either serves or, the last, throws.
+        throw ProviderError(.unavailable, provider: "SpeechRouter", message: "no provider is available for this model")
     }
 
-    /// Counts the current piece as incurred, once: the upstream bills a piece whose audio has started.
-    private func incurFirstAudio() {
-        guard incurredPieces == index else { return }
-        incurredPieces += 1
-        stream.progress?.incur(pieces[index].unicodeScalars.count)
-    }
-
-    private func open(_ endpoint: ProviderEndpoint, piece: String) async throws -> UpstreamStream {
-        let provider = endpoint.provider
+    /// How the input goes to `endpoint`: a sentence at a time as PCM when another endpoint could
+    /// take over midway; otherwise in as few pieces as it accepts, passed through when one covers it.
+    private func plan(for endpoint: ProviderEndpoint, fallbackFollows: Bool) throws {
         let request = stream.speech.request
-        let speed = provider.speedRange.flatMap { range -> Double? in
-            request.speed == 1 ? nil : min(max(request.speed, range.lowerBound), range.upperBound)
+        upstreamFormat = .pcm
+        resumable = fallbackFollows
+        if fallbackFollows {
+            // Sentences every endpoint accepts, so any of them can take over at any one.
+            let limit = stream.endpoints.map(\.provider.maxInputCharacters).min() ?? endpoint.provider.maxInputCharacters
+            pieces = SentenceSplitter(request.input, maxLength: limit, firstMaxLength: limit).map(String.init)
+        } else {
+            pieces = SentenceSplitter.packed(request.input, maxLength: endpoint.provider.maxInputCharacters)
+            if pieces.count == 1, endpoint.provider.passthroughFormats.contains(request.responseFormat),
+                let passthrough = UpstreamFormat(passthrough: request.responseFormat)
+            {
+                upstreamFormat = passthrough
+            }
         }
-        var options: [String: JSONValue] = [:]
-        if case .object(let fields)? = request.providerOptions[provider.slug] { options = fields }
-        return try await provider.synthesize(
-            UpstreamRequest(
-                model: endpoint.model, input: piece, voice: stream.speech.voice, format: upstreamFormat, speed: speed,
-                options: options, instructions: request.instructions, references: request.references))
+        guard !pieces.isEmpty else { throw SpeechError.unspeakableInput(model: endpoint.model) }
+    }
+
+    /// After the serving endpoint failed with its audio begun: the next endpoints in order, from
+    /// the current piece (spoken again from its start), when the pieces allow it and the failure
+    /// is not the request's own fault; otherwise the error ends the stream.
+    private func failOver(after error: any Error) async throws -> UpstreamChunk {
+        prefetch?.cancel()
+        prefetch = nil
+        upstream = nil
+        guard resumable, serving + 1 < stream.endpoints.count, (error as? ProviderError)?.allowsFallback == true,
+            !Task.isCancelled
+        else { throw error }
+        return try await connect(from: serving + 1)
+    }
+
+    /// The request of the piece after the current one, sent now so that its audio is on its way
+    /// when the current piece ends. Only for resumable pieces: otherwise a stream holds one
+    /// upstream connection at a time.
+    private func prefetchNext() {
+        prefetch = nil
+        guard resumable, index + 1 < pieces.count else { return }
+        let (audio, endpoint, piece, format) = (self.stream, self.stream.endpoints[serving], pieces[index + 1], upstreamFormat)
+        prefetch = Task { try await audio.open(endpoint, piece: piece, format: format) }
+    }
+
+    /// The current piece's stream from the serving endpoint: the request sent ahead, if any.
+    private func openNext() async throws -> UpstreamStream.Iterator {
+        let opened: UpstreamStream
+        if let prefetch {
+            self.prefetch = nil
+            opened = try await withTaskCancellationHandler {
+                try await prefetch.value
+            } onCancel: {
+                prefetch.cancel()
+            }
+        } else {
+            opened = try await stream.open(stream.endpoints[serving], piece: pieces[index], format: upstreamFormat)
+        }
+        prefetchNext()
+        return opened.makeAsyncIterator()
+    }
+
+    /// Counts the input through the current piece as incurred, once: the upstream bills a piece
+    /// whose audio has started; a piece another endpoint speaks again is not counted twice.
+    private func incurFirstAudio() {
+        let through = spoken + pieces[index].unicodeScalars.count
+        guard through > incurred else { return }
+        stream.progress?.incur(through - incurred)
+        incurred = through
     }
 
     private func convert(_ chunk: UpstreamChunk, into sink: AudioSink) throws -> [UInt8] {

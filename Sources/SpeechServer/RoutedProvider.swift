@@ -50,6 +50,16 @@ final class AttemptLog: Sendable {
 
     func streaming(on id: String) { state.withLock { $0.streaming.append(id) } }
     func isStreaming(on id: String) -> Bool { state.withLock { $0.streaming.contains(id) } }
+
+    /// `id` no longer streams for this request (it broke off): true the first time only, when
+    /// its stream slot is the caller's to give back.
+    func stopStreaming(on id: String) -> Bool {
+        state.withLock { state in
+            guard let place = state.streaming.firstIndex(of: id) else { return false }
+            state.streaming.remove(at: place)
+            return true
+        }
+    }
 }
 
 /// A deployment's adapter for one request: asks the fleet's health before each first request
@@ -61,19 +71,28 @@ struct RoutedProvider: ProviderWrapper {
     let attempts: AttemptLog
 
     func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
-        // The later pieces of a long input go to the deployment already serving it.
-        if attempts.isStreaming(on: deployment.id) { return try await provider.synthesize(request) }
+        let attempt = DeploymentAttempt(
+            providerName: provider.name, deployment: deployment, model: request.model, health: health, log: attempts)
+        // The later pieces of an input go to the deployment already serving it, unchecked; one
+        // that fails ends its part in the stream (another deployment may go on with the rest).
+        if attempts.isStreaming(on: deployment.id) {
+            do {
+                return try await provider.synthesize(request).watchingBreakOff { attempt.brokeOff($0) }
+            } catch {
+                attempt.brokeOff(error)
+                throw error
+            }
+        }
         guard health.begin(deployment.id, maxStreams: deployment.maxConcurrentStreams) else {
             throw ProviderError(
                 .unavailable, provider: provider.name,
                 message: "\(provider.name) (\(deployment.tag)) is resting after failures or is at capacity")
         }
-        let attempt = DeploymentAttempt(
-            providerName: provider.name, deployment: deployment, model: request.model, health: health, log: attempts)
         do {
             // Settled by the first audio, not the response head: a 200 with nothing after it
             // (an empty body, a stall, a dropped connection) failed, and the next deployment serves.
             return try await provider.synthesize(request).watchingFirstAudio { attempt.settle($0) }
+                .watchingBreakOff { attempt.brokeOff($0) }
         } catch {
             attempt.settle(.failed(error))
             throw error
@@ -125,6 +144,14 @@ private struct DeploymentAttempt: Sendable {
             health.abandoned(deployment.id)
             record(nil)
         }
+    }
+
+    /// The deployment failed after its audio began (its body broke off, or a later piece's
+    /// request failed): recorded as an attempt of its own and told to its health, which gets its
+    /// stream slot back; once per request, and not for a request that was cancelled.
+    func brokeOff(_ error: any Error) {
+        guard !Task.isCancelled, !(error is CancellationError), log.stopStreaming(on: deployment.id) else { return }
+        settle(.failed(error))
     }
 
     private func record(_ status: Int?) {
