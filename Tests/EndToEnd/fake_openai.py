@@ -10,12 +10,18 @@ OpenAI-compatible servers differ in their pcm: `rate` makes the fake's samples a
 Piper voice's 22,050 Hz), `pcm_content_type` and `pcm_headers` are how it states that rate (or
 doesn't), and `wav=False` makes it ignore a request for wav and send its pcm anyway.
 
+Given `sentences`, a fixed list, it speaks each of them found in its input, in the list's order,
+as a tone of its own (`sentence_tone`), instead of `pcm`; with `die_after` it dies as a killed
+process does once it has spoken that many sentences in all: a body that would go past them breaks
+off there (the connection closes with no end chunk), and every connection then closes unanswered.
+
 Run as a script it serves until killed: python fake_openai.py PORT KEY MP3_FILE
 """
 
 from __future__ import annotations
 
 import json
+import math
 import socket
 import struct
 import sys
@@ -34,13 +40,24 @@ def wav_file(pcm: bytes, rate: int) -> bytes:
             + b"data" + struct.pack("<I", len(pcm)) + pcm)
 
 
+def sentence_tone(index: int, rate: int = 24000, seconds: float = 0.3) -> bytes:
+    """The `index`th sentence's audio: `seconds` of a (400 + 100 × index) Hz tone, s16le."""
+    frequency = 400 + 100 * index
+    count = int(rate * seconds)
+    return struct.pack(f"<{count}h", *(int(12000 * math.sin(2 * math.pi * frequency * i / rate))
+                                       for i in range(count)))
+
+
 def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float | None = None,
                 release: threading.Event | None = None, rate: int = 24000, pcm_content_type: str = "audio/pcm",
                 pcm_headers: dict[str, str] | None = None, wav: bool = True,
-                encoded: dict[str, bytes] | None = None) -> ThreadingHTTPServer:
+                encoded: dict[str, bytes] | None = None, sentences: list[str] | None = None,
+                die_after: int | None = None) -> ThreadingHTTPServer:
     """With `hold_at`, the audio stops after that fraction of it until `release` is set, as a
     real upstream's stream waits on synthesis."""
     received: list[dict] = []
+    spoken = {"sentences": 0}
+    spoken_lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -83,6 +100,21 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                                                   "type": "invalid_request_error", "param": "speed", "code": None}})
             fmt = body.get("response_format", "mp3")
             headers = {}
+            # How many of its sentences this request may speak before the server dies (all without `die_after`).
+            allowed = None
+            if sentences is not None:
+                spoken_here = [i for i, sentence in enumerate(sentences) if sentence in body["input"]]
+                pcm = b"".join(sentence_tone(i, rate) for i in spoken_here)
+                with spoken_lock:
+                    allowed = len(spoken_here)
+                    if die_after is not None:
+                        allowed = min(allowed, max(die_after - spoken["sentences"], 0))
+                    spoken["sentences"] += allowed
+                if allowed == 0 and spoken_here:
+                    server.dead.wait(timeout=60)  # the last sentence's body is still being written
+                    return
+            else:
+                pcm = pcm_audio
             if encoded and fmt in encoded:
                 audio, content_type = encoded[fmt], CONTENT_TYPES[fmt]
             elif fmt == "mp3":
@@ -91,6 +123,9 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                 audio, content_type = wav_file(pcm, rate), "audio/wav"
             else:
                 audio, content_type, headers = pcm, pcm_content_type, pcm_headers or {}
+            end = len(audio)
+            if allowed is not None:  # the header, then the allowed sentences' samples
+                end = len(audio) - len(pcm) + len(sentence_tone(0, rate)) * allowed
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             for name, value in headers.items():
@@ -98,15 +133,20 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             held = hold_at is None
-            for start in range(0, len(audio), 4096):
+            for start in range(0, end, 4096):
                 if not held and start >= len(audio) * hold_at:
                     held = True
                     self.wfile.flush()
                     release.wait(timeout=120)
-                piece = audio[start:start + 4096]
+                piece = audio[start:min(start + 4096, end)]
                 self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-            self.wfile.write(b"0\r\n\r\n")
+            if end == len(audio):
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            if die_after is not None and spoken["sentences"] >= die_after:
+                server.kill()
 
+    pcm_audio = pcm
     server = FakeServer(("127.0.0.1", port), Handler)
     server.received = received  # type: ignore[attr-defined]
     return server
@@ -120,6 +160,7 @@ class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, *args, **kwargs):
+        self.dead = threading.Event()
         self.open_connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(*args, **kwargs)
@@ -137,6 +178,10 @@ class FakeServer(ThreadingHTTPServer):
     def kill(self) -> None:
         """Stops listening and closes every open connection (the peer sees a FIN, as when the
         process dies): from now on a connection is refused and a kept-alive one is gone."""
+        with self.connections_lock:
+            if self.dead.is_set():
+                return
+            self.dead.set()
         self.shutdown()
         self.server_close()
         with self.connections_lock:

@@ -14,7 +14,9 @@ from test_routing import finished_generation
 from test_upstream_and_accounts import Instance, create_key
 
 MODEL = "chain/flite"
-TEXT = "The front asks the backs. One is full, so the other one speaks."
+# One sentence: with another deployment to fail over to, the front sends its input a sentence at
+# a time, and the back's audio of one sentence is the same however the front draws.
+TEXT = "The front asks the backs, and since one is full, the other one speaks."
 
 
 @pytest.fixture(scope="module")
