@@ -178,6 +178,7 @@ let package = Package(
                 "SpeechServer",
                 "SpeechCache",
                 "Providers",
+                "Routing",
                 "SpeechRouterClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -58,6 +58,17 @@ def wait_http(url: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Ends every process started: asked first, killed after 10 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def wrk(url: str, body: dict, headers: dict, connections: int, work: Path) -> dict:
     script = work / f"post-{connections}.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}"]
@@ -174,13 +185,7 @@ http {{ access_log off; client_body_temp_path {work}/body; keepalive_requests 10
             print(f"SpeechRouter / LiteLLM requests/s at 16 connections: "
                   f"{router_result['many']['rps'] / max(results['LiteLLM proxy']['many']['rps'], 0.01):.1f}x")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -25,6 +25,9 @@ public struct DeploymentHealth<Instant: InstantProtocol & Sendable>: Sendable wh
     private var recent: [Attempt] = []
     /// Streams this deployment is serving now.
     public private(set) var streams = 0
+    /// When each request let through and not yet settled was sent, oldest first: a hung
+    /// deployment shows as slow while its requests wait, long before they time out.
+    private var waiting: [Instant] = []
 
     public init(policy: HealthPolicy = HealthPolicy()) {
         self.policy = policy
@@ -51,29 +54,33 @@ public struct DeploymentHealth<Instant: InstantProtocol & Sendable>: Sendable wh
     /// `failed`, `answered` or `abandoned`.
     public mutating func begin(at now: Instant) -> Bool {
         switch breaker(at: now) {
-        case .closed: return true
+        case .closed: break
         case .open: return false
         case .halfOpen(let probing):
             if probing { return false }
             breaker = .halfOpen(probing: true)
-            return true
         }
+        waiting.append(now)
+        return true
     }
 
     /// Audio began after `firstByte`: the deployment is well.
     public mutating func succeeded(firstByte: Duration) {
+        settled()
         remember(Attempt(succeeded: true, firstByte: firstByte))
         close()
     }
 
     /// It answered, but refused the request itself (a 400): alive, yet no latency to learn from.
     public mutating func answered() {
+        settled()
         close()
     }
 
     /// It failed (5xx, 429, refused credentials, timeout, unreachable). `retryAfter` is the
     /// upstream's `Retry-After`, honoured even on a first failure.
     public mutating func failed(at now: Instant, retryAfter: Duration? = nil) {
+        settled()
         remember(Attempt(succeeded: false, firstByte: nil))
         consecutiveFailures += 1
         var until: Instant?
@@ -99,6 +106,7 @@ public struct DeploymentHealth<Instant: InstantProtocol & Sendable>: Sendable wh
     /// The request let through ended before its outcome was known (the client went away): a
     /// half-open breaker lets the next request probe instead.
     public mutating func abandoned() {
+        settled()
         if breaker == .halfOpen(probing: true) { breaker = .halfOpen(probing: false) }
     }
 
@@ -133,11 +141,17 @@ public struct DeploymentHealth<Instant: InstantProtocol & Sendable>: Sendable wh
         }
         return DeploymentStatus(
             state: state, available: isAvailable(at: now), reopensIn: reopensIn, latencyP50: latencyP50,
-            uptime: uptime, streams: streams)
+            uptime: uptime, streams: streams, waitingFor: waiting.first.map { $0.duration(to: now) })
     }
 
     private var errorRateExceeded: Bool {
         recent.count >= policy.minimumSamples && (errorRate ?? 0) > policy.errorRateThreshold
+    }
+
+    /// One request let through has its outcome; which one does not matter, only the oldest
+    /// still waiting is read.
+    private mutating func settled() {
+        if !waiting.isEmpty { waiting.removeFirst() }
     }
 
     private mutating func close() {
@@ -168,11 +182,14 @@ public struct DeploymentStatus: Sendable, Equatable {
     /// 0…1: the share of recent attempts that succeeded.
     public var uptime: Double?
     public var streams: Int
+    /// How long its oldest request still waiting for an answer has waited; nil when none waits.
+    public var waitingFor: Duration?
 
     public init(
         state: State = .closed, available: Bool = true, reopensIn: Duration? = nil, latencyP50: Duration? = nil,
-        uptime: Double? = nil, streams: Int = 0
+        uptime: Double? = nil, streams: Int = 0, waitingFor: Duration? = nil
     ) {
+        self.waitingFor = waitingFor
         self.state = state
         self.available = available
         self.reopensIn = reopensIn

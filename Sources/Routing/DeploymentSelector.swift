@@ -69,12 +69,19 @@ public enum DeploymentSelector {
             deployments.enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }
                 .map(\.element)
         }
-        // Speech has no token throughput: the fastest first byte is the fastest stream. Never
-        // measured goes last, as OpenRouter ranks endpoints without statistics.
-        func latency(_ deployment: Deployment) -> Duration { status[deployment.id]?.latencyP50 ?? .seconds(1 << 40) }
+        // Speech has no token throughput: the fastest first byte is the fastest stream. A
+        // request waiting longer than the median counts as the figure: a deployment that stopped
+        // answering falls behind at once, not when its requests time out.
+        func latency(_ deployment: Deployment, unmeasured: Duration) -> Duration {
+            max(status[deployment.id]?.latencyP50 ?? unmeasured, status[deployment.id]?.waitingFor ?? .zero)
+        }
         switch (sort, strategy) {
         case (.price?, _): return sorted(deployments, by: \.pricePerCharacter)
-        case (.latency?, _), (.throughput?, _), (nil, .latency): return sorted(deployments, by: latency)
+        // Never measured goes last, as OpenRouter ranks endpoints without statistics…
+        case (.latency?, _), (.throughput?, _): return sorted(deployments) { latency($0, unmeasured: .seconds(1 << 40)) }
+        // …while the model's strategy tries it first, once, to learn its figure (as LiteLLM's
+        // latency-based routing does).
+        case (nil, .latency): return sorted(deployments) { latency($0, unmeasured: .zero) }
         case (nil, .leastBusy):
             return sorted(balanced(deployments, using: &generator)) { status[$0.id]?.streams ?? 0 }
         case (nil, .balanced): return balanced(deployments, using: &generator)

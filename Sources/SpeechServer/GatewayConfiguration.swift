@@ -13,6 +13,7 @@ import SpeechCore
 ///      "connections": {"max_open": 512, "header_timeout_seconds": 10, "idle_timeout_seconds": 60,
 ///                      "write_timeout_seconds": 30},
 ///      "admission": {"measured": true, "max_streams_per_key": 8},
+///      "breaker": {"consecutive_failures": 3, "cooldown_seconds": 5},
 ///      "metrics": {"enabled": true, "bearer_token": "a-long-random-secret"},
 ///      "cors": {"allowed_origins": ["https://app.example.com"]},
 ///      "log_format": "json"}
@@ -197,6 +198,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public var models: [String: ModelOverride]
     public var rateLimit: RateLimitSetting?
     public var upstreamTimeouts: Timeouts?
+    /// When an upstream deployment's breaker opens (`BreakerSetting`).
+    public var breaker: BreakerSetting?
     public var connections: ConnectionSettings?
     public var admission: AdmissionSetting?
     public var metrics: MetricsSetting?
@@ -232,6 +235,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         models = try container.decodeIfPresent([String: ModelOverride].self, forKey: .models) ?? [:]
         rateLimit = try container.decodeIfPresent(RateLimitSetting.self, forKey: .rateLimit)
         upstreamTimeouts = try container.decodeIfPresent(Timeouts.self, forKey: .upstreamTimeouts)
+        breaker = try container.decodeIfPresent(BreakerSetting.self, forKey: .breaker)
         connections = try container.decodeIfPresent(ConnectionSettings.self, forKey: .connections)
         piperDirectory = try container.decodeIfPresent(String.self, forKey: .piperDirectory)
         voicesDirectory = try container.decodeIfPresent(String.self, forKey: .voicesDirectory)
@@ -249,7 +253,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         case models
         case rateLimit = "rate_limit"
         case upstreamTimeouts = "upstream_timeouts"
-        case connections
+        case connections, breaker
         case piperDirectory = "piper_directory"
         case voicesDirectory = "voices_directory"
         case admission, metrics, cors
@@ -312,6 +316,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
                 "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
         }
         _ = try connectionLimits
+        _ = try healthPolicy
         _ = try crossOriginPolicy
         try cache?.validate()
     }
@@ -319,6 +324,11 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// The origins `cors.allowed_origins` lets in.
     public var crossOriginPolicy: CrossOriginPolicy {
         get throws(ConfigurationError) { try CrossOriginPolicy(allowedOrigins: cors?.allowedOrigins ?? []) }
+    }
+
+    /// The default breaker policy with this file's `breaker`.
+    public var healthPolicy: HealthPolicy {
+        get throws(ConfigurationError) { try breaker?.applied(to: HealthPolicy()) ?? HealthPolicy() }
     }
 
     /// The default connection limits with this file's `connections`.

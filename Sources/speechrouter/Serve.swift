@@ -7,6 +7,7 @@ import Logging
 import CoreMetrics
 import Prometheus
 import Providers
+import Routing
 import ServiceLifecycle
 import SpeechCache
 import SpeechServer
@@ -102,6 +103,7 @@ struct Serve: AsyncParsableCommand {
             voices: voices.folder(configured: configuration.voicesDirectory, data: data), logger: logger)
         let cache = try CacheCommand.openStore(configuration.cache, dataDirectory: data.resolved)
         let limits = try connectionLimits(over: try configuration.connectionLimits)
+        let healthPolicy = try configuration.healthPolicy
         let client = UpstreamClient(
             connectTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.connectSeconds ?? 5) * 1000)),
             firstByteTimeout: .milliseconds(Int((configuration.upstreamTimeouts?.firstByteSeconds ?? 30) * 1000)))
@@ -118,7 +120,7 @@ struct Serve: AsyncParsableCommand {
         }
         var configured = Gateway(
             engines: engines.engines, providers: providers, store: store, configuration: configuration,
-            deploymentProviders: deployed, logger: logger)
+            deploymentProviders: deployed, health: FleetHealth(policy: healthPolicy), logger: logger)
         configured.cache = cache
         let gateway = configured
         // Once per process: metrics other libraries make through swift-metrics land in the same registry.

@@ -9,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from fake_openai import serve_in_thread
@@ -34,7 +35,7 @@ class Fleet:
     """One model with two fake OpenAI-compatible deployments, A and B (B zero-retention and not
     collecting data), behind a gateway with a key."""
 
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, breaker: dict | None = None):
         self.pcm = pcm = tone(24000, 0.5)
         self.box_a = box_a = serve_in_thread(free_port(), "key-a", b"unused mp3", pcm)
         self.box_b = box_b = serve_in_thread(free_port(), "key-b", b"unused mp3", pcm)
@@ -47,6 +48,8 @@ class Fleet:
              "zdr": True, "data_collection": False},
         ]
         config = {"models": {MODEL: {"voices": ["alloy"], "deployments": deployments}}}
+        if breaker is not None:
+            config["breaker"] = breaker
         self.instance = Instance(tmp_path, config=config, env={"BOX_A_KEY": "key-a", "BOX_B_KEY": "key-b"})
         self.headers = {"Authorization": f"Bearer {key}"}
 
@@ -124,6 +127,22 @@ def test_a_dead_deployment_falls_back_and_the_record_lists_both_attempts(tmp_pat
     finally:
         instance.stop()
         box_b.shutdown()
+
+
+@pytest.mark.parametrize("breaker, state", [(None, "closed"), ({"consecutive_failures": 1, "cooldown_seconds": 60}, "open")])
+def test_the_breaker_opens_after_as_many_failures_as_the_configuration_says(tmp_path, breaker, state):
+    fleet = Fleet(tmp_path, breaker=breaker)
+    try:
+        fleet.box_a.kill()
+        response = fleet.speak({"order": ["openai/a"]})
+        assert response.status_code == 200 and response.content == fleet.pcm, response.text
+        endpoints = requests.get(fleet.instance.base + f"/api/v1/models/{MODEL}/endpoints", timeout=10).json()
+        listed = {e["tag"]: e for e in endpoints["data"]["endpoints"]}
+        # One failure: the default needs three in a row; the configured breaker opens at one.
+        assert (listed["openai/a"]["breaker"], listed["openai/b"]["breaker"]) == (state, "closed")
+    finally:
+        fleet.instance.stop()
+        fleet.box_b.shutdown()
 
 
 def test_a_deployment_whose_key_variable_is_unset_stops_the_start(tmp_path):

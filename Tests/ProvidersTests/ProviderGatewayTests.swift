@@ -206,9 +206,9 @@ let fallbackModel = GatewayConfiguration(models: [
 
     @Test func aFailingProviderFallsBackToTheNextAndTheRowSaysWho() async throws {
         let harness = UpstreamHarness()
-        for fault in [FakeUpstream.Fault.status(503), .rateLimited(retryAfter: "7"), .slowFirstByte(.seconds(3)), .invalidBase64] {
+        for fault in [FakeUpstream.Fault.status(503), .rateLimited(retryAfter: "7"), .slowFirstByte(.seconds(8)), .invalidBase64] {
             harness.fake.fault("mistral", fault)
-            try await harness.run(configuration: fallbackModel, firstByteTimeout: .seconds(1)) { client, auth in
+            try await harness.run(configuration: fallbackModel, firstByteTimeout: .seconds(3)) { client, auth in
                 let response = try await speech(client, auth, #"{"model":"test/fallback","input":"Hello.","voice":"alloy"}"#)
                 #expect(response.status == .ok, "\(fault)")
                 #expect(Array(response.body.readableBytesView) == FakeUpstream.pcm, "\(fault)")

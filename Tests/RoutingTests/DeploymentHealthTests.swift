@@ -107,4 +107,25 @@ struct MockInstant: InstantProtocol {
         #expect(health.uptime == 0.75)
         #expect(health.status(at: start).latencyP50 == .milliseconds(300))
     }
+
+    @Test func aRequestStillWaitingShowsHowLongItHasWaited() {
+        var health = DeploymentHealth<MockInstant>()
+        #expect(health.status(at: start).waitingFor == nil)
+        let first = health.begin(at: start), second = health.begin(at: start.advanced(by: .milliseconds(500)))
+        #expect(first && second)
+        // The oldest one counts: a deployment that stopped answering looks slower every moment.
+        #expect(health.status(at: start.advanced(by: .seconds(2))).waitingFor == .seconds(2))
+        health.succeeded(firstByte: .milliseconds(40))
+        #expect(health.status(at: start.advanced(by: .seconds(2))).waitingFor == .milliseconds(1_500))
+        health.failed(at: start.advanced(by: .seconds(2)))
+        #expect(health.status(at: start.advanced(by: .seconds(3))).waitingFor == nil)
+        // A request refused by an open breaker never waits.
+        for _ in 0..<3 {
+            _ = health.begin(at: start.advanced(by: .seconds(3)))
+            health.failed(at: start.advanced(by: .seconds(3)))
+        }
+        let refused = !health.begin(at: start.advanced(by: .seconds(4)))
+        #expect(refused)
+        #expect(health.status(at: start.advanced(by: .seconds(4))).waitingFor == nil)
+    }
 }

@@ -169,6 +169,25 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(try routed(.leastBusy, preferences, seed: 1) == ["fast", "busy", "idle"])
     }
 
+    @Test func theLatencyStrategyTriesTheUnmeasuredFirstAndPassesTheHung() throws {
+        let deployments = [deployment("hung"), deployment("slow"), deployment("fast"), deployment("new")]
+        let status = [
+            deployments[0].id: DeploymentStatus(latencyP50: .milliseconds(20), waitingFor: .milliseconds(700)),
+            deployments[1].id: DeploymentStatus(latencyP50: .milliseconds(300), waitingFor: .milliseconds(100)),
+            deployments[2].id: DeploymentStatus(latencyP50: .milliseconds(40)),
+        ]
+        var generator = SeededGenerator(state: 3)
+        let routed = try DeploymentSelector.route(
+            deployments, status: status, preferences: RoutingPreferences(), strategy: .latency, using: &generator)
+        // Never measured: tried first, to learn its figure. A request waiting 700 ms outweighs a
+        // 20 ms median; one waiting less than the median changes nothing.
+        #expect(routed.map(\.tag) == ["new", "fast", "slow", "hung"])
+        // A request's own `sort: "latency"` still puts the never measured last.
+        var preferences = RoutingPreferences()
+        preferences.sort = .latency
+        #expect(try route(deployments, preferences, status: status) == ["fast", "slow", "hung", "new"])
+    }
+
     @Test func maxPriceIsAHardFilter() throws {
         let deployments = [deployment("cheap", price: 0.000001), deployment("dear", price: 0.00003)]
         var preferences = RoutingPreferences()

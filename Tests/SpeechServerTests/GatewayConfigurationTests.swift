@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Accounts
+import Routing
 
 @testable import SpeechServer
 
@@ -81,6 +82,32 @@ func refusal(_ json: String) -> String? {
         }
         #expect(refusal(#"{"connections": {"write_timeout_seconds": "30"}}"#)
             == "connections.write_timeout_seconds must be a number")
+    }
+
+    @Test func theBreakerComesFromTheFileAndIsRangeChecked() throws {
+        let configuration = try GatewayConfiguration.parse(Data("""
+            {"breaker": {"consecutive_failures": 5, "error_rate": 0.25, "minimum_samples": 20, "window": 100,
+                         "cooldown_seconds": 0.5, "maximum_cooldown_seconds": 30}}
+            """.utf8))
+        var expected = HealthPolicy()
+        expected.consecutiveFailures = 5
+        expected.errorRateThreshold = 0.25
+        expected.minimumSamples = 20
+        expected.window = 100
+        expected.cooldown = .milliseconds(500)
+        expected.maximumCooldown = .seconds(30)
+        #expect(try configuration.healthPolicy == expected)
+        #expect(try GatewayConfiguration().healthPolicy == HealthPolicy())
+        #expect(refusal(#"{"breaker": {"consecutive_failures": 0}}"#)
+            == "breaker.consecutive_failures must be from 1 to 10000, not 0")
+        #expect(refusal(#"{"breaker": {"error_rate": 1.5}}"#) == "breaker.error_rate must be more than 0 and at most 1, not 1.5")
+        #expect(refusal(#"{"breaker": {"error_rate": 0}}"#) == "breaker.error_rate must be more than 0 and at most 1, not 0.0")
+        #expect(refusal(#"{"breaker": {"minimum_samples": 60}}"#)?.hasPrefix("breaker.minimum_samples (60) must not exceed") == true)
+        #expect(refusal(#"{"breaker": {"cooldown_seconds": 1e300}}"#)?
+            .hasPrefix("breaker.cooldown_seconds must be from 0.001 to 86400 seconds") == true)
+        #expect(refusal(#"{"breaker": {"cooldown_seconds": 90}}"#)
+            == "breaker.cooldown_seconds must not exceed breaker.maximum_cooldown_seconds")
+        #expect(refusal(#"{"breaker": {"window": "50"}}"#) == "breaker.window must be a whole number")
     }
 
     @Test func aRateLimitBelowOneRequestIsRefused() {
