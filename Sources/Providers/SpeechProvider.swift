@@ -98,8 +98,8 @@ public struct UpstreamStream: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> Iterator {
         Iterator(
-            body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret, firstAudio: firstAudio,
-            breakOff: breakOff)
+            body: body.makeAsyncIterator(), decoder: decoder, provider: provider, secret: secret,
+            firstAudio: firstAudio, breakOff: breakOff)
     }
 
     public struct Iterator: AsyncIteratorProtocol {

@@ -188,7 +188,8 @@ final class UpstreamState: AudioProducer {
         resumable = fallbackFollows
         if fallbackFollows {
             // Sentences every endpoint accepts, so any of them can take over at any one.
-            let limit = stream.endpoints.map(\.provider.maxInputCharacters).min() ?? endpoint.provider.maxInputCharacters
+            let limit =
+                stream.endpoints.map(\.provider.maxInputCharacters).min() ?? endpoint.provider.maxInputCharacters
             pieces = SentenceSplitter(request.input, maxLength: limit, firstMaxLength: limit).map(String.init)
         } else {
             pieces = SentenceSplitter.packed(request.input, maxLength: endpoint.provider.maxInputCharacters)
@@ -220,7 +221,9 @@ final class UpstreamState: AudioProducer {
     private func prefetchNext() {
         prefetch = nil
         guard resumable, index + 1 < pieces.count else { return }
-        let (audio, endpoint, piece, format) = (self.stream, self.stream.endpoints[serving], pieces[index + 1], upstreamFormat)
+        let audio = stream
+        let endpoint = stream.endpoints[serving]
+        let (piece, format) = (pieces[index + 1], upstreamFormat)
         prefetch = Task { try await audio.open(endpoint, piece: piece, format: format) }
     }
 
