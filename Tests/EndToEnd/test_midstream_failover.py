@@ -128,6 +128,10 @@ def test_a_deployment_killed_after_the_third_sentence_hands_the_rest_to_the_next
     # Charged for the input once, though the fourth sentence was asked of two deployments.
     assert data["tokens_prompt"] == data["native_tokens_prompt"] == len(TEXT)
     assert data["total_cost"] == pytest.approx(len(TEXT) * PRICE)
+    # A's health learnt of its break-off: one attempt served, one failed.
+    endpoints = requests.get(fleet.instance.base + f"/api/v1/models/{MODEL}/endpoints", timeout=10).json()
+    uptime = {e["tag"]: e["uptime_last_30m"] for e in endpoints["data"]["endpoints"]}
+    assert uptime == {"openai/a": 50, "openai/b": 100}, uptime
 
 
 def test_without_fallbacks_the_stream_is_cut_as_before(fleet):
