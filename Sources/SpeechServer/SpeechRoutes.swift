@@ -96,7 +96,8 @@ struct SpeechRoutes: Sendable {
         for request: SpeechRequest, captions: Captions?, keyHash: String, id: GenerationID
     ) throws(SpeechError) -> [Result<Candidate, any Error>] {
         for name in request.listedModels where catalog.model(named: name) == nil {
-            throw .invalidField(name: "models", reason: "\(name) is not a model of this gateway; GET /api/v1/models lists them")
+            throw .invalidField(
+                name: "models", reason: "\(name) is not a model of this gateway; GET /api/v1/models lists them")
         }
         guard catalog.model(named: request.model) != nil else { throw .unknownModel(request.model) }
         let startedAt = Date()

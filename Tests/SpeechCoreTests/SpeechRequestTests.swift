@@ -74,7 +74,9 @@ import Testing
     }
 
     @Test func withoutModelTheFirstOfModelsIsTriedFirst() throws {
-        for body in [#"{"models":["b/two","c/three"],"input":"x"}"#, #"{"model":null,"models":["b/two","c/three"],"input":"x"}"#] {
+        for body in [
+            #"{"models":["b/two","c/three"],"input":"x"}"#, #"{"model":null,"models":["b/two","c/three"],"input":"x"}"#,
+        ] {
             let request = try parse(body)
             #expect(request.model == "b/two")
             #expect(request.models == ["b/two", "c/three"])
@@ -84,18 +86,22 @@ import Testing
 
     @Test func aBadModelsListIsNamed() {
         let requirement = "must be an array of 1 to 8 model ids"
-        #expect(error(#"{"model":"m","models":"b/two","input":"x"}"#) == .invalidField(name: "models", reason: requirement))
-        #expect(error(#"{"model":"m","models":[],"input":"x"}"#) == .invalidField(name: "models", reason: requirement))
-        #expect(error(#"{"models":[],"input":"x"}"#) == .invalidField(name: "models", reason: requirement))
         let nine = (1...9).map { "\"m\($0)\"" }.joined(separator: ",")
-        #expect(error(#"{"model":"m","models":[\#(nine)],"input":"x"}"#) == .invalidField(name: "models", reason: requirement))
+        for models in [#""b/two""#, "[]", "[\(nine)]"] {
+            #expect(
+                error(#"{"model":"m","models":\#(models),"input":"x"}"#)
+                    == .invalidField(name: "models", reason: requirement))
+        }
+        #expect(error(#"{"models":[],"input":"x"}"#) == .invalidField(name: "models", reason: requirement))
         #expect(
             error(#"{"model":"m","models":["ok",""],"input":"x"}"#)
                 == .invalidField(name: "models", reason: "\(requirement); item 1 is not a non-empty string"))
         #expect(
             error(#"{"models":[3],"input":"x"}"#)
                 == .invalidField(name: "models", reason: "\(requirement); item 0 is not a non-empty string"))
-        #expect(error(#"{"model":"","models":["b"],"input":"x"}"#) == .invalidField(name: "model", reason: "must not be empty"))
+        #expect(
+            error(#"{"model":"","models":["b"],"input":"x"}"#)
+                == .invalidField(name: "model", reason: "must not be empty"))
     }
 
     @Test func malformedJSONAndNonObjectsAreRejected() {
