@@ -183,10 +183,13 @@ public final class AccountStore: Service, Sendable {
 
     // MARK: Generations
 
-    /// Reserves the generation's full cost against its key's limit and the account's credits and
-    /// records it as running, all or nothing.
-    public func begin(_ record: GenerationRecord, now: Date = Date()) async throws {
-        let cost = record.fullCost
+    /// Reserves the generation's full cost (or `reservation`, when it may fall back to a dearer
+    /// model) against its key's limit and the account's credits and records it as running, all
+    /// or nothing.
+    public func begin(_ record: GenerationRecord, reserving reservation: Nanodollars? = nil, now: Date = Date())
+        async throws
+    {
+        let cost = max(reservation ?? record.fullCost, record.fullCost)
         let instance = self.instance
         try await database.transaction { connection in
             // A new limit period starts from zero (one statement for the three kinds of reset).
@@ -243,20 +246,25 @@ public final class AccountStore: Service, Sendable {
         }
     }
 
-    /// Ends a running generation: charges the spoken characters and releases the rest of the
-    /// reservation, in one transaction. A generation that already ended is left as it is.
+    /// Ends a running generation: charges the spoken characters (at the price of `billedAs`,
+    /// the model it fell back to, when it did) and releases the rest of the reservation, in one
+    /// transaction. A generation that already ended is left as it is.
     public func finish(
         id: String, status: GenerationStatus, spokenCharacters: Int, firstByteAt: Date?, provider: String? = nil,
-        upstreamModel: String? = nil, attempts: [ProviderAttempt] = [], at date: Date = Date()
+        upstreamModel: String? = nil, attempts: [ProviderAttempt] = [], billedAs: BilledModel? = nil,
+        at date: Date = Date()
     ) async throws {
         let responses = attempts.isEmpty ? nil : (try? JSONEncoder().encode(attempts)).flatMap { String(data: $0, encoding: .utf8) }
         try await database.transaction { connection in
             let rows = try await connection.query(
                 """
-                UPDATE generations SET status = $2, spoken_characters = $3, cost_nanos = price_nanos * $3,
-                    first_byte_at = $4, finished_at = $5, provider = COALESCE($6, provider),
+                UPDATE generations SET status = $2, spoken_characters = $3,
+                    cost_nanos = COALESCE($12, price_nanos) * $3, price_nanos = COALESCE($12, price_nanos),
+                    first_byte_at = $4, finished_at = $5, provider = COALESCE($6, $9, provider),
                     upstream_model = COALESCE($7, upstream_model),
-                    provider_responses = COALESCE($8, provider_responses)
+                    provider_responses = COALESCE($8, provider_responses),
+                    model = COALESCE($10, model), voice = COALESCE($11, voice),
+                    characters = COALESCE($13, characters)
                 WHERE id = $1 AND status = 'running'
                 RETURNING key_hash, reserved_nanos, cost_nanos, started_at
                 """,
@@ -264,7 +272,10 @@ public final class AccountStore: Service, Sendable {
                     .text(id), .text(status.rawValue), .integer(Int64(spokenCharacters)),
                     firstByteAt.map { .double($0.timeIntervalSince1970) } ?? .null, .double(date.timeIntervalSince1970),
                     provider.map { .text($0) } ?? .null, upstreamModel.map { .text($0) } ?? .null,
-                    responses.map { .text($0) } ?? .null,
+                    responses.map { .text($0) } ?? .null, billedAs.map { .text($0.provider) } ?? .null,
+                    billedAs.map { .text($0.model) } ?? .null, billedAs.map { .text($0.voice) } ?? .null,
+                    billedAs.map { .integer($0.pricePerCharacter.value) } ?? .null,
+                    billedAs.map { .integer(Int64(clamping: $0.characters)) } ?? .null,
                 ])
             guard let row = rows.first else { return }
             let (key, cost) = (try row.string("key_hash"), try row.integer("cost_nanos"))

@@ -7,11 +7,16 @@ import Synchronization
 /// A stream that ends early is charged for the characters whose audio was delivered, or that an
 /// upstream has started to speak, whichever is more.
 public final class GenerationLease: Sendable {
-    public let record: GenerationRecord
     private let ledger: GenerationLedger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// The generation as it runs: the model being tried and what it bills.
+    public var record: GenerationRecord { state.withLock { $0.record } }
 
     private struct State {
+        var record: GenerationRecord
+        /// Whether `record` now names another model than the one the generation began with.
+        var fellBack = false
         /// How the generation ended, once it has.
         var end: GenerationEnd?
         var ended: Bool { end != nil }
@@ -40,7 +45,7 @@ public final class GenerationLease: Sendable {
     }
 
     init(record: GenerationRecord, ledger: GenerationLedger) {
-        self.record = record
+        self.state = Mutex(State(record: record))
         self.ledger = ledger
     }
 
@@ -77,6 +82,27 @@ public final class GenerationLease: Sendable {
         }
     }
 
+    /// The request's model failed before any of its audio reached the client, and `next` (the
+    /// record a generation of the model it falls back to would have begun with) is tried: the
+    /// generation now names that model, and its price and billed characters make the charge.
+    /// Nothing the failed model spoke is charged; its upstream attempts stay listed.
+    public func fallBack(to next: GenerationRecord) {
+        state.withLock { state in
+            guard !state.ended else { return }
+            state.record.model = next.model
+            state.record.provider = next.provider
+            state.record.voice = next.voice
+            state.record.characters = next.characters
+            state.record.pricePerCharacter = next.pricePerCharacter
+            state.fellBack = true
+            state.deliveredCharacters = 0
+            state.incurredCharacters = 0
+            state.firstByteAt = nil
+            state.provider = nil
+            state.upstreamModel = nil
+        }
+    }
+
     /// The upstream requests made so far, in order (recorded with the end).
     public func attempted(_ attempts: [ProviderAttempt]) {
         state.withLock { $0.attempts = attempts }
@@ -86,7 +112,7 @@ public final class GenerationLease: Sendable {
     public func delivered(characters: Int, at date: Date = Date()) {
         state.withLock { state in
             if state.firstByteAt == nil { state.firstByteAt = date }
-            state.deliveredCharacters = max(state.deliveredCharacters, min(characters, record.characters))
+            state.deliveredCharacters = max(state.deliveredCharacters, min(characters, state.record.characters))
         }
     }
 
@@ -94,7 +120,7 @@ public final class GenerationLease: Sendable {
     /// them): charged however the generation ends, delivered or not.
     public func incurred(characters: Int) {
         state.withLock { state in
-            state.incurredCharacters = max(state.incurredCharacters, min(characters, record.characters))
+            state.incurredCharacters = max(state.incurredCharacters, min(characters, state.record.characters))
         }
     }
 
@@ -109,12 +135,13 @@ public final class GenerationLease: Sendable {
     public var hasEnded: Bool { state.withLock { $0.ended } }
 
     private func makeEnd(_ status: GenerationStatus, _ state: State, at date: Date = Date()) -> GenerationEnd {
-        GenerationEnd(
+        let record = state.record
+        return GenerationEnd(
             id: record.id, status: status,
             spokenCharacters: status == .completed
                 ? record.characters : max(state.deliveredCharacters, state.incurredCharacters),
             firstByteAt: state.firstByteAt, provider: state.provider, upstreamModel: state.upstreamModel,
-            attempts: state.attempts, at: date)
+            attempts: state.attempts, billedAs: state.fellBack ? BilledModel(record) : nil, at: date)
     }
 }
 
@@ -127,5 +154,25 @@ public struct GenerationEnd: Sendable, Equatable {
     public var provider: String?
     public var upstreamModel: String?
     public var attempts: [ProviderAttempt] = []
+    /// The model the generation fell back to, when it is not the one it began with.
+    public var billedAs: BilledModel? = nil
     public var at: Date
+}
+
+/// What a generation is recorded and charged as once it fell back to another model
+/// (`GenerationLease.fallBack(to:)`): that model, its voice, its price and billed characters.
+public struct BilledModel: Sendable, Equatable {
+    public var model: String
+    public var provider: String
+    public var voice: String
+    public var characters: Int
+    public var pricePerCharacter: Nanodollars
+
+    public init(_ record: GenerationRecord) {
+        model = record.model
+        provider = record.provider
+        voice = record.voice
+        characters = record.characters
+        pricePerCharacter = record.pricePerCharacter
+    }
 }

@@ -29,12 +29,15 @@ public final class GenerationLedger: Service, Sendable {
         (queued, queue) = AsyncStream.makeStream(of: GenerationEnd.self)
     }
 
-    /// Reserves the generation's full cost and records it as running (`BillingError` when the
-    /// key or the account cannot cover it). The caller owns the returned lease.
-    public func begin(_ record: GenerationRecord) async throws -> GenerationLease {
+    /// Reserves the generation's full cost, or `reservation` (what the dearest model it may fall
+    /// back to costs), and records it as running (`BillingError` when the key or the account
+    /// cannot cover it). The caller owns the returned lease.
+    public func begin(_ record: GenerationRecord, reserving reservation: Nanodollars? = nil) async throws
+        -> GenerationLease
+    {
         running.withLock { _ = $0.insert(record.id) }
         do {
-            try await store.begin(record)
+            try await store.begin(record, reserving: reservation)
         } catch {
             running.withLock { _ = $0.remove(record.id) }
             throw error
@@ -60,7 +63,7 @@ public final class GenerationLedger: Service, Sendable {
             try await store.finish(
                 id: end.id, status: end.status, spokenCharacters: end.spokenCharacters,
                 firstByteAt: end.firstByteAt, provider: end.provider, upstreamModel: end.upstreamModel,
-                attempts: end.attempts, at: end.at)
+                attempts: end.attempts, billedAs: end.billedAs, at: end.at)
         } catch {
             logger.error("could not record generation end", metadata: ["generation": "\(end.id)", "error": "\(error)"])
         }

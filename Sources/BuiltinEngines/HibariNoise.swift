@@ -50,7 +50,8 @@ struct HibariNoise: IteratorProtocol {
         let u = (Float(bits >> 40) + 1) * 0x1p-24
         let angle = Float((bits >> 16) & 0xFF_FFFF) * (0x1p-24 * 2 * Float.pi)
         let radius = (-2 * log(u)).squareRoot()
-        spare = radius * sin(angle)
-        return radius * cos(angle)
+        let (sine, cosine) = HibariVocoder.sinCos(angle)
+        spare = radius * sine
+        return radius * cosine
     }
 }

@@ -5,7 +5,11 @@ import Foundation
 /// A parsed, shape-checked body of `POST /audio/speech`. Model and voice are checked later,
 /// against the catalog, by `ModelCatalog.resolve`.
 public struct SpeechRequest: Sendable, Equatable {
+    /// The model tried first: `model`, or without it the first of `models`.
     public var model: String
+    /// `models`, OpenRouter's model fallbacks, as listed (duplicates dropped): tried in order
+    /// after `model` when the one before fails before its first audio.
+    public var listedModels: [String] = []
     public var input: String
     public var voice: String?
     public var responseFormat: AudioFormat
@@ -29,6 +33,11 @@ public struct SpeechRequest: Sendable, Equatable {
     public var returnTimestamps = false
 
     public static let speedRange = 0.25...4.0
+    /// The most model ids `models` may list.
+    public static let maxListedModels = 8
+
+    /// Every model the request may be served by, in the order they are tried, each once.
+    public var models: [String] { [model] + listedModels.filter { $0 != model } }
     /// The longest `instructions` taken, in code points: OpenAI's own cap.
     public static let maxInstructionCharacters = 4_096
 
@@ -57,7 +66,15 @@ public struct SpeechRequest: Sendable, Equatable {
             throw .malformedJSON("the body must be a JSON object")
         }
 
-        let model = try requiredString("model", in: fields)
+        let listed = try modelList(in: fields)
+        // OpenRouter's `model` may be left out when `models` names the models to try.
+        let omitted = fields["model"] == nil || fields["model"] == .null
+        let model: String
+        if let first = listed.first, omitted {
+            model = first
+        } else {
+            model = try requiredString("model", in: fields)
+        }
         guard case .string(let input)? = fields["input"] else {
             throw fields["input"] == nil || fields["input"] == .null
                 ? .missingField("input") : .invalidField(name: "input", reason: "must be a string")
@@ -67,6 +84,7 @@ public struct SpeechRequest: Sendable, Equatable {
         }
 
         var request = SpeechRequest(model: model, input: input)
+        request.listedModels = listed
         switch fields["voice"] {
         case nil, .null?: break
         case .string(let voice)?:
@@ -125,6 +143,23 @@ public struct SpeechRequest: Sendable, Equatable {
             request.references = try VoiceReferences.parse(json: Data(bytes))
         }
         return request
+    }
+
+    /// `models`: an array of 1 to `maxListedModels` model ids, duplicates dropped; empty when absent.
+    private static func modelList(in fields: [String: JSONValue]) throws(SpeechError) -> [String] {
+        let requirement = "must be an array of 1 to \(maxListedModels) model ids"
+        guard let value = fields["models"], value != .null else { return [] }
+        guard case .array(let items) = value, (1...maxListedModels).contains(items.count) else {
+            throw .invalidField(name: "models", reason: requirement)
+        }
+        var ids: [String] = []
+        for (index, item) in items.enumerated() {
+            guard case .string(let id) = item, !id.isEmpty else {
+                throw .invalidField(name: "models", reason: "\(requirement); item \(index) is not a non-empty string")
+            }
+            if !ids.contains(id) { ids.append(id) }
+        }
+        return ids
     }
 
     private static func checkInstructions(_ text: String, name: String) throws(SpeechError) {

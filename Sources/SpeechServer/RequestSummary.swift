@@ -34,7 +34,8 @@ public final class RequestSummary: Sendable {
         }
         lease.whenEnded { (end: GenerationEnd) in
             self.fields.withLock {
-                $0.provider = end.provider ?? record.provider
+                $0.model = end.billedAs?.model ?? record.model
+                $0.provider = end.provider ?? end.billedAs?.provider ?? record.provider
                 $0.characters = end.spokenCharacters
             }
         }

@@ -44,107 +44,205 @@ struct SpeechRoutes: Sendable {
         var parsed = try SpeechRequest.parse(json: body.readableBytesView)
         let captions = captioned ? try Captions.parse(json: body.readableBytesView) : nil
         if captions != nil { parsed.returnTimestamps = true }
-        let speech = try catalog.resolve(parsed)
-        guard let configured = backends[speech.model.id] else { throw SpeechError.unknownModel(speech.model.id) }
-        let backend = try configured.serving(speech.request, model: speech.model.id)
-        try Self.checkTimings(of: speech, backend: backend, captions: captions)
+        let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
+        let candidates = try candidates(for: parsed, captions: captions, keyHash: key.hash, id: id)
+        let servable = candidates.compactMap { try? $0.get() }
+        // No model can take the request (its voice, its timings…): the last one's error.
+        guard let primary = servable.first else { throw Self.lastError(of: candidates) }
+        let speech = primary.speech
         // The cache keeps audio made from the input alone: a cloned voice's audio is the
-        // reference's too, and a timed request needs timings the cache does not keep.
+        // reference's too, and a timed request needs timings the cache does not keep. A request
+        // that may fall back to another model is not cached (its headers are still checked).
         let plan =
             try speech.request.references != nil || speech.request.returnTimestamps
             ? nil
-            : caching?.plan(headers: request.headers, speech: speech, keyHash: key.hash, deployment: backend.deployment)
-        let id = GenerationID.make(now: Int(Date().timeIntervalSince1970))
-        let billing = Billing(speech: speech, backend: backend)
-        let record = GenerationRecord(
-            id: id.description, keyHash: key.hash, model: speech.model.id,
-            provider: { if case .engine = backend { "local" } else { "pending" } }(),
-            voice: speech.voice, format: speech.request.responseFormat.rawValue,
-            characters: billing.characters(spoken: speech.request.characterCount),
-            pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: Date())
+            : caching?.plan(
+                headers: request.headers, speech: speech, keyHash: key.hash, deployment: primary.backend.deployment)
         var fill: CacheFill?
-        if let caching, let plan {
+        if let caching, let plan, servable.count == 1 {
             switch caching.store.lookup(plan.key, source: id.description, ttlSeconds: plan.ttlSeconds) {
             case .hit(let reader, let source), .follow(let reader, let source):
                 // A generation of its own at the cache price, naming its source. Limits apply as to
                 // any generation (402 before a byte); no engine slot is taken.
-                let lease = try await ledger.begin(SpeechCaching.hitRecord(record, source: source, plan: plan))
+                let lease = try await ledger.begin(SpeechCaching.hitRecord(primary.record, source: source, plan: plan))
+                context.summary.started(lease)
                 let progress = SpeechProgress()
                 let replay = CacheReplay(reader: reader, progress: progress, characters: speech.request.characterCount)
-                return try await respond(
-                    speech, output: .cache(replay), serving: ServingProvider(),
-                    meter: Meter(lease: lease, progress: progress, billing: billing, fill: nil),
-                    cacheHeaders: SpeechCaching.headers(status: "HIT", plan: plan), end: end, context: context)
+                let meter = Meter(lease: lease, progress: progress, billing: primary.billing, fill: nil)
+                let first: (audio: [UInt8], rest: SpeechOutput)
+                do {
+                    first = try await meter.start(.cache(replay), framing: speech.request.streamFormat)
+                } catch {
+                    await lease.end(Self.status(after: error))
+                    throw error
+                }
+                return response(
+                    speech, first: first, meter: meter, cacheHeaders: SpeechCaching.headers(status: "HIT", plan: plan),
+                    end: end, context: context)
             case .lead(let leading): fill = leading
             case .unavailable: break
             }
         }
-        // 503 or 429 at once, before any synthesis and before any money is reserved. The ticket
-        // is given back when the generation ends, or when it is dropped (a 402 below).
-        let ticket: AdmissionTicket
-        let lease: GenerationLease
-        var routed = backend
-        let attempts = AttemptLog()
-        do {
-            // 404/429/503 at once when no deployment may serve (preferences, breakers, capacity).
-            if case .upstream(let endpoints) = backend {
-                routed = .upstream(
-                    try routing.route(
-                        endpoints, model: speech.model.id, preferences: speech.request.routing, attempts: attempts))
-            }
-            do {
-                ticket = try admission.admit(model: speech.model.id, key: key.hash, keyLimit: key.maxStreams)
-            } catch {
-                throw APIError(error)
-            }
-            // 402 here, before any synthesis, when the key or the account cannot cover the whole input.
-            // From here on the lease records exactly one end, whichever way the request goes.
-            lease = try await ledger.begin(record)
-        } catch {
-            fill?.abandon()
-            throw error
-        }
-        attempts.record(to: lease)
-        // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
-        lease.whenEnded { [fill, routing] in
-            ticket.release()
-            fill?.abandon()
-            routing.release(attempts)
-        }
-
-        let progress = SpeechProgress(timesWords: speech.request.returnTimestamps)
-        let (output, serving) = routed.audio(for: speech, progress: progress)
-        return try await respond(
-            speech, output: output, serving: serving,
-            meter: Meter(lease: lease, progress: progress, billing: billing, fill: fill),
+        return try await generate(
+            candidates, key: key, fill: fill,
             cacheHeaders: plan.flatMap { fill != nil ? SpeechCaching.headers(status: "MISS", plan: $0) : nil } ?? [:],
             captions: captions, end: end, context: context)
     }
 
-    /// The response of a generation whose lease `meter` holds: its first piece is made before
-    /// the status line leaves, so a request that cannot be spoken at all still gets a proper
-    /// error instead of an empty 200; `Delivery` writes the rest (for captioned speech, the
-    /// `captions` document once the audio is complete).
-    private func respond(
-        _ speech: ResolvedSpeech, output: SpeechOutput, serving: ServingProvider, meter: Meter,
-        cacheHeaders: HTTPFields, captions: Captions? = nil, end: ResponseEnd, context: SpeechContext
-    ) async throws -> Response {
-        let lease = meter.lease
-        context.summary.started(lease)
-        var output = output
-        let framing = speech.request.streamFormat
-        let first: [UInt8]
-        do {
-            first = try meter.framed(await meter.next(of: &output) ?? [], as: framing)
-        } catch {
-            lease.served(by: serving.value, model: serving.model)
-            await lease.end(Self.status(after: error))
-            throw error
+    /// The models `request` may be served by, in the order they are tried, each resolved for it
+    /// or with the error that keeps it from serving (its voice, its timings, a voice to clone…).
+    /// An id that names no model is a 400 at once, whichever place it has.
+    private func candidates(
+        for request: SpeechRequest, captions: Captions?, keyHash: String, id: GenerationID
+    ) throws(SpeechError) -> [Result<Candidate, any Error>] {
+        for name in request.listedModels where catalog.model(named: name) == nil {
+            throw .invalidField(
+                name: "models", reason: "\(name) is not a model of this gateway; GET /api/v1/models lists them")
         }
-        lease.served(by: serving.value, model: serving.model)
+        guard catalog.model(named: request.model) != nil else { throw .unknownModel(request.model) }
+        let startedAt = Date()
+        var seen: Set<String> = []
+        var candidates: [Result<Candidate, any Error>] = []
+        // An alias and the model it leads to are one model, tried once.
+        for name in request.models where seen.insert(catalog.model(named: name)?.id ?? name).inserted {
+            var request = request
+            request.model = name
+            candidates.append(
+                Result {
+                    try candidate(for: request, captions: captions, keyHash: keyHash, id: id, startedAt: startedAt)
+                })
+        }
+        return candidates
+    }
+
+    /// `request` as its `model` would serve it, or why that model cannot.
+    private func candidate(
+        for request: SpeechRequest, captions: Captions?, keyHash: String, id: GenerationID, startedAt: Date
+    ) throws(SpeechError) -> Candidate {
+        let speech = try catalog.resolve(request)
+        guard let configured = backends[speech.model.id] else { throw .unknownModel(speech.model.id) }
+        let backend = try configured.serving(speech.request, model: speech.model.id)
+        try Self.checkTimings(of: speech, backend: backend, captions: captions)
+        let billing = Billing(speech: speech, backend: backend)
+        let record = GenerationRecord(
+            id: id.description, keyHash: keyHash, model: speech.model.id,
+            provider: { if case .engine = backend { "local" } else { "pending" } }(),
+            voice: speech.voice, format: speech.request.responseFormat.rawValue,
+            characters: billing.characters(spoken: speech.request.characterCount),
+            pricePerCharacter: Nanodollars(usd: speech.model.pricePerCharacter) ?? .zero, startedAt: startedAt)
+        return Candidate(speech: speech, backend: backend, billing: billing, record: record)
+    }
+
+    /// The error of the last of `candidates`, none of which can serve.
+    private static func lastError(of candidates: [Result<Candidate, any Error>]) -> any Error {
+        guard case .failure(let error)? = candidates.last else { return SpeechError.engineFailure("no model to try") }
+        return error
+    }
+
+    /// One generation, whatever happens: `candidates` are tried in turn until one makes its first
+    /// audio (OpenRouter's model fallbacks; one model without `models`), each with its own routing
+    /// and admission ticket, given back when it fails. The generation begins (its cost reserved:
+    /// the dearest model's, so no later model can fail for money; 402 when that cannot be) with
+    /// the first model admitted; a model that fails before its first audio hands the generation
+    /// to the next, and the last one's error is the answer. 404/429/503 at once, and nothing
+    /// recorded, when no model is admitted at all.
+    private func generate(
+        _ candidates: [Result<Candidate, any Error>], key: APIKey, fill: CacheFill?, cacheHeaders: HTTPFields,
+        captions: Captions?, end: ResponseEnd, context: SpeechContext
+    ) async throws -> Response {
+        let reservation = candidates.compactMap { try? $0.get().record.fullCost }.max()
+        let attempts = AttemptLog()
+        var lease: GenerationLease?
+        var failure: any Error = SpeechError.engineFailure("no model to try")
+        for result in candidates {
+            let candidate: Candidate
+            do {
+                candidate = try result.get()
+            } catch {
+                failure = error
+                continue
+            }
+            let model = candidate.speech.model.id
+            lease?.fallBack(to: candidate.record)
+            var routed = candidate.backend
+            let ticket: AdmissionTicket
+            do {
+                // 404/429/503 when no deployment may serve (preferences, breakers, capacity), and
+                // 503 or 429 when the engine or the key has no stream to spare.
+                if case .upstream(let endpoints) = routed {
+                    routed = .upstream(
+                        try routing.route(
+                            endpoints, model: model, preferences: candidate.speech.request.routing, attempts: attempts))
+                }
+                do {
+                    ticket = try admission.admit(model: model, key: key.hash, keyLimit: key.maxStreams)
+                } catch {
+                    throw APIError(error)
+                }
+            } catch {
+                failure = error
+                continue
+            }
+            let current: GenerationLease
+            if let lease {
+                current = lease
+            } else {
+                do {
+                    // 402 here, before any synthesis, when the key or the account cannot cover the input.
+                    // From here on the lease records exactly one end, whichever way the request goes.
+                    current = try await ledger.begin(candidate.record, reserving: reservation)
+                } catch {
+                    ticket.release()
+                    fill?.abandon()
+                    throw error
+                }
+                lease = current
+                context.summary.started(current)
+                attempts.record(to: current)
+                // A miss is stored only when its stream completed (`Delivery`); any other end drops it.
+                current.whenEnded { [fill, routing] in
+                    fill?.abandon()
+                    routing.release(attempts)
+                }
+            }
+            current.whenEnded { ticket.release() }
+            let progress = SpeechProgress(timesWords: candidate.speech.request.returnTimestamps)
+            let (output, serving) = routed.audio(for: candidate.speech, progress: progress)
+            let meter = Meter(lease: current, progress: progress, billing: candidate.billing, fill: fill)
+            do {
+                let first = try await meter.start(output, framing: candidate.speech.request.streamFormat)
+                current.served(by: serving.value, model: serving.model)
+                return response(
+                    candidate.speech, first: first, meter: meter, cacheHeaders: cacheHeaders, captions: captions,
+                    end: end, context: context)
+            } catch {
+                current.served(by: serving.value, model: serving.model)
+                ticket.release()
+                failure = error
+                if Self.status(after: error) == .cancelled { break }
+            }
+        }
+        if let lease {
+            await lease.end(Self.status(after: failure))
+        } else {
+            fill?.abandon()
+        }
+        throw failure
+    }
+
+    /// The response of a generation whose lease `meter` holds, once its `first` piece is made
+    /// (before the status line leaves, so a request that cannot be spoken at all still gets a
+    /// proper error instead of an empty 200): `Delivery` writes the rest (for captioned speech,
+    /// the `captions` document once the audio is complete).
+    private func response(
+        _ speech: ResolvedSpeech, first: (audio: [UInt8], rest: SpeechOutput), meter: Meter,
+        cacheHeaders: HTTPFields, captions: Captions? = nil, end: ResponseEnd, context: SpeechContext
+    ) -> Response {
+        let lease = meter.lease
+        let framing = speech.request.streamFormat
         let stream = Delivery(
-            meter: meter, framing: framing, first: first, spokenWithFirst: meter.progress.spokenCharacters,
-            rest: output, end: end, logger: context.logger, captions: captions.map { ($0, speech) })
+            meter: meter, framing: framing, first: first.audio, spokenWithFirst: meter.progress.spokenCharacters,
+            rest: first.rest, end: end, logger: context.logger, captions: captions.map { ($0, speech) })
         var headers: HTTPFields = [
             .contentType: captions?.contentType ?? framing.contentType(for: speech.request.responseFormat),
             .generationID: lease.record.id,
@@ -188,6 +286,15 @@ struct SpeechRoutes: Sendable {
     }
 }
 
+/// One model a request may be served by, resolved for it: the speech it makes, what serves it,
+/// what it bills, and the record of its generation.
+private struct Candidate: Sendable {
+    let speech: ResolvedSpeech
+    let backend: SpeechBackend
+    let billing: Billing
+    let record: GenerationRecord
+}
+
 /// What a generation bills: the input's characters, and for a model served upstream the
 /// instructions sent along with it (OpenAI bills them too), counted with its first piece.
 struct Billing: Sendable {
@@ -220,6 +327,13 @@ private struct Meter: Sendable {
         let chunk = try await output.next()
         if let chunk { fill?.append(chunk) }
         return chunk
+    }
+
+    /// The first piece of `output`, framed, and the rest of it.
+    func start(_ output: SpeechOutput, framing: StreamFormat) async throws -> (audio: [UInt8], rest: SpeechOutput) {
+        var output = output
+        let first = try framed(await next(of: &output) ?? [], as: framing)
+        return (first, output)
     }
 
     /// `audio` framed as `framing` says, followed (SSE) by the `speech.word` events of the

@@ -83,6 +83,60 @@ import Testing
         }
     }
 
+    /// OpenRouter's model fallbacks: the generation reserves what its dearest model costs, and
+    /// once it falls back it is recorded and charged as the model that served, at that model's
+    /// price for that model's characters; the failed model's incurred characters are not charged.
+    @Test(arguments: Backend.available)
+    func aLeaseThatFellBackIsRecordedAndChargedAsTheModelThatServed(backend: Backend) async throws {
+        try await withLedger(backend) { store, ledger, key in
+            let primary = record("gen-fallback", key: key, characters: 10, price: 1_000)
+            var fallback = record("gen-fallback", key: key, characters: 12, price: 3_000)
+            fallback.model = "vendor/dear"
+            fallback.provider = "pending"
+            fallback.voice = "alloy"
+            let lease = try await ledger.begin(primary, reserving: fallback.fullCost)
+            #expect(try await store.key(hash: key.hash)?.reserved == Nanodollars(36_000))
+            lease.incurred(characters: 5)  // the primary's upstream started, then failed
+            lease.fallBack(to: fallback)
+            #expect(lease.record.model == "vendor/dear")
+            lease.served(by: "Box B", model: "kokoro")
+            lease.delivered(characters: 12)
+            await lease.end(.completed)
+            let row = try #require(try await store.generation(id: "gen-fallback"))
+            #expect(row.model == "vendor/dear")
+            #expect(row.voice == "alloy")
+            #expect(row.provider == "Box B")
+            #expect(row.upstreamModel == "kokoro")
+            #expect(row.characters == 12)
+            #expect(row.pricePerCharacter == Nanodollars(3_000))
+            #expect(row.cost == Nanodollars(36_000))
+            let after = try #require(try await store.key(hash: key.hash))
+            #expect(after.reserved == .zero)
+            #expect(after.usage == Nanodollars(36_000))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func aLeaseWhoseFallbackAlsoFailedChargesNothingAndNamesTheLastModel(backend: Backend) async throws {
+        try await withLedger(backend) { store, ledger, key in
+            var last = record("gen-all-failed", key: key, characters: 10, price: 2_000)
+            last.model = "local/espeak-ng"
+            let lease = try await ledger.begin(
+                record("gen-all-failed", key: key, characters: 10, price: 1_000), reserving: last.fullCost)
+            lease.incurred(characters: 4)
+            lease.fallBack(to: last)
+            await lease.end(.failed)
+            let row = try #require(try await store.generation(id: "gen-all-failed"))
+            #expect(row.status == .failed)
+            #expect(row.model == "local/espeak-ng")
+            #expect(row.provider == "local")
+            #expect(row.cost == .zero)
+            let after = try #require(try await store.key(hash: key.hash))
+            #expect(after.reserved == .zero)
+            #expect(after.usage == .zero)
+        }
+    }
+
     /// What metrics are counted from: every end once, however it came, with its status and charge.
     @Test func theLedgersObserverAndEndActionsHearEachEndOnce() async throws {
         let heard = Counter()

@@ -84,6 +84,21 @@ enum HibariVocoderFixture {
         #expect(worst <= 1e-5 * peak, "largest difference \(worst), peak \(peak)")
     }
 
+    @Test func theFastTanhAndSinCosAgreeWithLibm() {
+        var worst: (tanh: Float, sine: Float, cosine: Float) = (0, 0, 0)
+        for step in -20_000...20_000 {
+            let x = Float(step) / 1_000
+            worst.tanh = max(worst.tanh, abs(HibariVocoder.fastTanh(x) - tanh(x)))
+            let (sine, cosine) = HibariVocoder.sinCos(x)
+            worst.sine = max(worst.sine, abs(sine - sin(x)))
+            worst.cosine = max(worst.cosine, abs(cosine - cos(x)))
+        }
+        #expect(worst.tanh < 3e-7 && worst.sine < 1e-6 && worst.cosine < 1e-6, "\(worst)")
+        #expect(HibariVocoder.fastTanh(.infinity) == 1 && HibariVocoder.fastTanh(-.infinity) == -1)
+        #expect(HibariVocoder.fastTanh(90) == 1 && HibariVocoder.fastTanh(-90) == -1)
+        #expect(HibariVocoder.fastTanh(.nan).isNaN)
+    }
+
     @Test func reflectionMirrorsWithoutRepeatingTheEdge() {
         #expect((-3...6).map { HibariVocoder.reflected($0, count: 4) } == [3, 2, 1, 0, 1, 2, 3, 2, 1, 0])
         #expect(HibariVocoder.reflected(-5, count: 1) == 0)

@@ -63,6 +63,47 @@ import Testing
         #expect(error(#"{"model":"m","input":"x","provider":{"options":{"openai":1}}}"#) == .invalidField(name: "provider.options.openai", reason: "must be an object"))
     }
 
+    @Test func modelsListsTheFallbacksTriedAfterModelEachOnce() throws {
+        let request = try parse(
+            #"{"model":"a/one","models":["b/two","a/one","c/three","b/two"],"input":"x"}"#)
+        #expect(request.model == "a/one")
+        #expect(request.listedModels == ["b/two", "a/one", "c/three"])
+        #expect(request.models == ["a/one", "b/two", "c/three"])
+        #expect(try parse(#"{"model":"a/one","input":"x"}"#).models == ["a/one"])
+        #expect(try parse(#"{"model":"a/one","models":null,"input":"x"}"#).models == ["a/one"])
+    }
+
+    @Test func withoutModelTheFirstOfModelsIsTriedFirst() throws {
+        for body in [
+            #"{"models":["b/two","c/three"],"input":"x"}"#, #"{"model":null,"models":["b/two","c/three"],"input":"x"}"#,
+        ] {
+            let request = try parse(body)
+            #expect(request.model == "b/two")
+            #expect(request.models == ["b/two", "c/three"])
+        }
+        #expect(error(#"{"models":null,"input":"x"}"#) == .missingField("model"))
+    }
+
+    @Test func aBadModelsListIsNamed() {
+        let requirement = "must be an array of 1 to 8 model ids"
+        let nine = (1...9).map { "\"m\($0)\"" }.joined(separator: ",")
+        for models in [#""b/two""#, "[]", "[\(nine)]"] {
+            #expect(
+                error(#"{"model":"m","models":\#(models),"input":"x"}"#)
+                    == .invalidField(name: "models", reason: requirement))
+        }
+        #expect(error(#"{"models":[],"input":"x"}"#) == .invalidField(name: "models", reason: requirement))
+        #expect(
+            error(#"{"model":"m","models":["ok",""],"input":"x"}"#)
+                == .invalidField(name: "models", reason: "\(requirement); item 1 is not a non-empty string"))
+        #expect(
+            error(#"{"models":[3],"input":"x"}"#)
+                == .invalidField(name: "models", reason: "\(requirement); item 0 is not a non-empty string"))
+        #expect(
+            error(#"{"model":"","models":["b"],"input":"x"}"#)
+                == .invalidField(name: "model", reason: "must not be empty"))
+    }
+
     @Test func malformedJSONAndNonObjectsAreRejected() {
         guard case .malformedJSON? = error(#"{"model":"#) else {
             Issue.record("truncated JSON was accepted")

@@ -42,7 +42,7 @@ struct GatedEngine: SpeechEngine {
 
     let gate = Gate()
     let pause = Gate()
-    let model = SpeechModel(
+    var model = SpeechModel(
         id: "test/gated", name: "Gated", description: "test engine", created: 0, contextLength: 100_000,
         pricePerCharacter: "0", voices: ["alloy"], defaultVoice: "alloy", supportsSpeed: true)
     var parallelism: Int { 1 }
@@ -58,6 +58,11 @@ struct GatedEngine: SpeechEngine {
 /// A gateway on `GatedEngine` over a real port, with one client connection per request.
 struct AdmissionHarness {
     let engine = GatedEngine()
+    /// A second model, `test/spare`, on an engine of its own (its gates open).
+    let spare = GatedEngine(
+        model: SpeechModel(
+            id: "test/spare", name: "Spare", description: "test engine", created: 0, contextLength: 100_000,
+            pricePerCharacter: "0", voices: ["alloy"], defaultVoice: "alloy", supportsSpeed: true))
     let store: AccountStore
     let secrets: [KeySecret]
     let configuration: GatewayConfiguration
@@ -78,25 +83,28 @@ struct AdmissionHarness {
     }
 
     func run(_ body: @Sendable (_ port: Int) async throws -> Void) async throws {
-        let gateway = Gateway(engines: [engine], store: store, configuration: configuration)
+        let gateway = Gateway(engines: [engine, spare], store: store, configuration: configuration)
         let app = gateway.application(host: "127.0.0.1", port: 0, logger: Logger(label: "test"))
         try await app.test(.live) { client in try await body(try #require(client.port)) }
         try await store.close()
     }
 
-    func request(_ input: String, key: Int = 0) -> TestClient.Request {
-        TestClient.Request(
+    /// `fields` are more of the body's (`"models":[…]`), after a comma.
+    func request(_ input: String, key: Int = 0, fields: String = "") -> TestClient.Request {
+        let more = fields.isEmpty ? "" : "," + fields
+        return TestClient.Request(
             "/api/v1/audio/speech", method: .post, authority: "localhost",
             headers: [.authorization: "Bearer \(secrets[key].value)", .contentType: "application/json"],
-            body: ByteBuffer(string: #"{"model":"test/gated","input":"\#(input)","voice":"alloy","response_format":"pcm"}"#))
+            body: ByteBuffer(
+                string: #"{"model":"test/gated","input":"\#(input)","voice":"alloy","response_format":"pcm"\#(more)}"#))
     }
 
     /// Sends `input` on a connection of its own and returns the whole response.
-    func speak(_ input: String, key: Int = 0, port: Int) async throws -> TestClient.Response {
+    func speak(_ input: String, key: Int = 0, fields: String = "", port: Int) async throws -> TestClient.Response {
         let client = TestClient(host: "localhost", port: port, configuration: .init(timeout: .seconds(60)))
         client.connect()
         defer { Task { try? await client.shutdown() } }
-        return try await client.execute(request(input, key: key))
+        return try await client.execute(request(input, key: key, fields: fields))
     }
 }
 
@@ -139,6 +147,36 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
             // Both streams ended: their slots are free again.
             #expect(try pcmSeconds(try await harness.speak("Four.", port: port)) >= 1)
             #expect(try pcmSeconds(try await harness.speak("Five.", port: port)) >= 1)
+        }
+    }
+
+    /// OpenRouter's model fallbacks: a model whose engine is full hands the request to the next
+    /// model at once, and the refused model's slot is not kept.
+    @Test func aModelWhoseEngineIsFullFallsBackToTheNextModel() async throws {
+        let harness = try await AdmissionHarness.make(
+            configuration: GatewayConfiguration(
+                models: ["test/gated": .init(maxConcurrentStreams: 1), "test/spare": .init(maxConcurrentStreams: 1)],
+                admission: .init(measured: false)))
+        try await harness.run { port in
+            async let held = harness.speak("Wait. Held.", port: port)
+            try await harness.engine.gate.awaitWaiting(1)
+
+            let fallback = try await harness.speak("Spare.", fields: #""models":["test/spare"]"#, port: port)
+            #expect(try pcmSeconds(fallback) >= 1)
+            let id = try #require(fallback.headers[.generationID])
+            let record = try #require(try await harness.store.generation(id: id))
+            #expect(record.model == "test/spare")
+            // Both full: the last model's refusal.
+            async let spareHeld = harness.speak("Wait. Spare held.", fields: #""models":["test/spare"]"#, port: port)
+            try await harness.spare.gate.awaitWaiting(1)
+            let error = try refusal(
+                try await harness.speak("Neither.", fields: #""models":["test/spare"]"#, port: port), .serviceUnavailable)
+            #expect(error.metadata?["model"] == .string("test/spare"))
+
+            await harness.engine.gate.open()
+            await harness.spare.gate.open()
+            #expect(try pcmSeconds(try await held) >= 1)
+            #expect(try pcmSeconds(try await spareHeld) >= 1)
         }
     }
 
