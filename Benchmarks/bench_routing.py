@@ -39,14 +39,16 @@ REQUESTS = int(os.environ.get("REQUESTS", "2000"))
 CLIENTS = 16
 UPSTREAM_TIMEOUT = float(os.environ.get("UPSTREAM_TIMEOUT", "2"))
 FAST_FIRST_BYTE = float(os.environ.get("FAST_FIRST_BYTE", "0.05"))
-STRATEGIES = ["balanced", "least-busy", "latency"]
+STRATEGIES = os.environ.get("STRATEGIES", "balanced,least-busy,latency").split(",")
 MODEL = "bench/fleet"
 
 
 def fake(kind: str, port: int, mp3_path: str) -> None:
-    """Runs one fake upstream until killed. `POST /phase` with `fail` or `hang` switches the
+    """Runs one fake upstream until killed: it answers in the `response_format` asked for (mp3,
+    wav or raw 24 kHz pcm), as OpenAI does. `POST /phase` with `fail` or `hang` switches the
     flaky one's behaviour."""
-    mp3 = Path(mp3_path).read_bytes()
+    formats = {name: (Path(mp3_path).with_suffix("." + name).read_bytes(), f"audio/{name}")
+               for name in ["mp3", "wav", "pcm"]}
     phase = {"now": "fail"}
 
     class Handler(BaseHTTPRequestHandler):
@@ -88,11 +90,12 @@ def fake(kind: str, port: int, mp3_path: str) -> None:
                     self.end_headers()
                     self.wfile.write(error)
                     return
+            audio, kind_of = formats.get(json.loads(body).get("response_format", "mp3"), formats["mp3"])
             self.send_response(200)
-            self.send_header("Content-Type", "audio/mpeg")
-            self.send_header("Content-Length", str(len(mp3)))
+            self.send_header("Content-Type", kind_of)
+            self.send_header("Content-Length", str(len(audio)))
             self.end_headers()
-            self.wfile.write(mp3)
+            self.wfile.write(audio)
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
@@ -175,6 +178,9 @@ def main() -> None:
         mp3 = work / "speech.mp3"
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=2",
                         "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", str(mp3)], check=True)
+        for name, muxer in [("wav", "wav"), ("pcm", "s16le")]:
+            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(mp3), "-f", muxer, "-ac", "1", "-ar", "24000",
+                            str(mp3.with_suffix("." + name))], check=True)
         # Listed worst first, so no strategy is helped by the configuration's order.
         ports = {}
         for kind in ["flaky", "slow", "fast"]:
@@ -183,7 +189,8 @@ def main() -> None:
         for port in ports.values():
             wait_http(f"http://127.0.0.1:{port}/")
 
-        body = {"model": MODEL, "input": "Hello! This is a text-to-speech test.", "voice": "alloy", "response_format": "mp3"}
+        body = {"model": MODEL, "input": "Hello! This is a text-to-speech test.", "voice": "alloy",
+                "response_format": os.environ.get("FORMAT", "mp3")}
         results: dict[str, dict] = {}
         results["direct (fast fake)"] = drive(f"http://127.0.0.1:{ports['fast']}/v1/audio/speech",
                                               {**body, "model": "tts-1"}, {}, ports["flaky"])

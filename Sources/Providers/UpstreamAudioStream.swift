@@ -102,6 +102,8 @@ final class UpstreamState: AudioProducer {
     /// The next piece's request, sent while the current one streams (resumable pieces only).
     var prefetch: Task<UpstreamStream, any Error>?
     var upstreamFormat = UpstreamFormat.pcm
+    /// MP3 pieces passed through one after another: each after the first loses its ID3 tag.
+    var joinedTags = LeadingID3Tag()
     var sink: AudioSink?
     var finished = false
 
@@ -143,6 +145,7 @@ final class UpstreamState: AudioProducer {
                 index += 1
                 guard index < pieces.count else { return nil }
                 upstream = try await openNext()
+                joinedTags.pieceBegins()
             } catch {
                 return try await failOver(after: error)
             }
@@ -169,6 +172,8 @@ final class UpstreamState: AudioProducer {
                 serving = candidate
                 upstream = iterator
                 prefetchNext()
+                // A piece after the first (a failover mid-stream) joins the stream already sent.
+                if sink != nil { joinedTags.pieceBegins() }
                 return first
             } catch let error as ProviderError {
                 // Which endpoints a request may fall back to (`allow_fallbacks`) is routing's
@@ -180,8 +185,10 @@ final class UpstreamState: AudioProducer {
         throw ProviderError(.unavailable, provider: "SpeechRouter", message: "no provider is available for this model")
     }
 
-    /// How the input goes to `endpoint`: a sentence at a time as PCM when another endpoint could
-    /// take over midway; otherwise in as few pieces as it accepts, passed through when one covers it.
+    /// How the input goes to `endpoint`: a sentence at a time when another endpoint could take
+    /// over midway (as MP3 passed through and joined when the response is MP3 and every endpoint
+    /// makes it, else as PCM); otherwise in as few pieces as it accepts, passed through when one
+    /// covers it.
     private func plan(for endpoint: ProviderEndpoint, fallbackFollows: Bool) throws {
         let request = stream.speech.request
         upstreamFormat = .pcm
@@ -191,6 +198,12 @@ final class UpstreamState: AudioProducer {
             let limit =
                 stream.endpoints.map(\.provider.maxInputCharacters).min() ?? endpoint.provider.maxInputCharacters
             pieces = SentenceSplitter(request.input, maxLength: limit, firstMaxLength: limit).map(String.init)
+            // MPEG audio frames join as they are: no decoding and encoding again in the gateway.
+            if request.responseFormat == .mp3,
+                stream.endpoints.allSatisfy({ $0.provider.passthroughFormats.contains(.mp3) })
+            {
+                upstreamFormat = .mp3
+            }
         } else {
             pieces = SentenceSplitter.packed(request.input, maxLength: endpoint.provider.maxInputCharacters)
             if pieces.count == 1, endpoint.provider.passthroughFormats.contains(request.responseFormat),
@@ -255,7 +268,7 @@ final class UpstreamState: AudioProducer {
 
     private func convert(_ chunk: UpstreamChunk, into sink: AudioSink) throws -> [UInt8] {
         switch chunk {
-        case .encoded(let bytes): bytes
+        case .encoded(let bytes): joinedTags.strip(bytes)
         case .pcm(let samples, let rate): try sink.write(PCMAudio(samples: samples, sampleRate: rate))
         }
     }

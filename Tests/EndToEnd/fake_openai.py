@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import socket
+import subprocess
 import struct
 import sys
 import threading
@@ -46,6 +47,13 @@ def sentence_tone(index: int, rate: int = 24000, seconds: float = 0.3) -> bytes:
     count = int(rate * seconds)
     return struct.pack(f"<{count}h", *(int(12000 * math.sin(2 * math.pi * frequency * i / rate))
                                        for i in range(count)))
+
+
+def mp3_file(pcm: bytes, rate: int) -> bytes:
+    """`pcm` (s16le mono) as an MP3 file, made by ffmpeg as a server's encoder would."""
+    return subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
+                           "-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3", "pipe:1"],
+                          input=pcm, capture_output=True, check=True, timeout=60).stdout
 
 
 def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float | None = None,
@@ -115,7 +123,10 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                     return
             else:
                 pcm = pcm_audio
-            if encoded and fmt in encoded:
+            if sentences is not None and fmt == "mp3":
+                # A real server's MP3 file (ID3 tag and all) of the sentences it may speak.
+                audio, content_type = mp3_file(pcm[:len(sentence_tone(0, rate)) * allowed], rate), "audio/mpeg"
+            elif encoded and fmt in encoded:
                 audio, content_type = encoded[fmt], CONTENT_TYPES[fmt]
             elif fmt == "mp3":
                 audio, content_type = mp3, "audio/mpeg"
@@ -124,8 +135,9 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
             else:
                 audio, content_type, headers = pcm, pcm_content_type, pcm_headers or {}
             end = len(audio)
-            if allowed is not None:  # the header, then the allowed sentences' samples
+            if allowed is not None and content_type != "audio/mpeg":  # the header, then the allowed sentences' samples
                 end = len(audio) - len(pcm) + len(sentence_tone(0, rate)) * allowed
+            cut = allowed is not None and allowed < len(spoken_here)
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             for name, value in headers.items():
@@ -140,7 +152,7 @@ def make_server(port: int, key: str, mp3: bytes, pcm: bytes, *, hold_at: float |
                     release.wait(timeout=120)
                 piece = audio[start:min(start + 4096, end)]
                 self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-            if end == len(audio):
+            if end == len(audio) and not cut:
                 self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
             if die_after is not None and spoken["sentences"] >= die_after:

@@ -115,6 +115,9 @@ def test_a_deployment_killed_after_the_third_sentence_hands_the_rest_to_the_next
         assert [windows for _, windows in runs] == [3] * 10
     else:
         assert all(2 <= windows <= 4 for _, windows in runs), runs
+        # The upstreams' own MP3 joined as it came (no decoding and encoding again): one file,
+        # with the first piece's ID3 tag only.
+        assert audio.startswith(b"ID3") and audio.count(b"ID3") == 1
 
     # A sentence a request: A spoke the first three (and was sent the fourth as it died); B went
     # on from the fourth.

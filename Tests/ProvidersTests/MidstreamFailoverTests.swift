@@ -142,3 +142,37 @@ private func speak(
         #expect(levels(pcm).map(\.level) == [1_000, 2_000, 3_000])
     }
 }
+
+@Suite struct LeadingID3TagTests {
+    /// An ID3v2 tag of `size` bytes after its header (size as four 7-bit bytes).
+    func tag(size: Int, footer: Bool = false) -> [UInt8] {
+        let header: [UInt8] = [0x49, 0x44, 0x33, 4, 0, footer ? 0x10 : 0]
+            + [UInt8(size >> 21 & 0x7F), UInt8(size >> 14 & 0x7F), UInt8(size >> 7 & 0x7F), UInt8(size & 0x7F)]
+        return header + [UInt8](repeating: 0xAA, count: size + (footer ? 10 : 0))
+    }
+
+    let frames: [UInt8] = [0xFF, 0xFB, 0x90, 0x64] + [UInt8](repeating: 1, count: 20)
+
+    @Test func theFirstPieceKeepsItsTagAndTheNextLoseTheirs() {
+        var tags = LeadingID3Tag()
+        #expect(tags.strip(tag(size: 300) + frames) == tag(size: 300) + frames)
+        tags.pieceBegins()
+        #expect(tags.strip(tag(size: 300) + frames) == frames)
+        tags.pieceBegins()
+        #expect(tags.strip(tag(size: 20, footer: true) + frames) == frames)
+        // Without a tag, a piece passes whole; so do the chunks after a piece's first.
+        tags.pieceBegins()
+        #expect(tags.strip(frames) == frames)
+        #expect(tags.strip(tag(size: 5)) == tag(size: 5))
+    }
+
+    @Test func aTagLongerThanItsChunkIsDroppedAcrossChunks() {
+        var tags = LeadingID3Tag()
+        tags.pieceBegins()
+        let whole = tag(size: 1_000) + frames
+        #expect(tags.strip(Array(whole[0..<400])) == [])
+        #expect(tags.strip(Array(whole[400..<900])) == [])
+        #expect(tags.strip(Array(whole[900...])) == frames)
+        #expect(tags.strip(frames) == frames)
+    }
+}
