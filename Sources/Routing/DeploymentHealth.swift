@@ -72,15 +72,17 @@ public struct DeploymentHealth<Instant: InstantProtocol & Sendable>: Sendable wh
     }
 
     /// It answered, but refused the request itself (a 400): alive, yet no latency to learn from.
-    public mutating func answered() {
-        settled()
+    /// `waited`: the request was still waiting for its first answer (false for a later piece of
+    /// a stream whose first audio already settled it).
+    public mutating func answered(waited: Bool = true) {
+        if waited { settled() }
         close()
     }
 
     /// It failed (5xx, 429, refused credentials, timeout, unreachable). `retryAfter` is the
     /// upstream's `Retry-After`, honoured even on a first failure.
-    public mutating func failed(at now: Instant, retryAfter: Duration? = nil) {
-        settled()
+    public mutating func failed(at now: Instant, retryAfter: Duration? = nil, waited: Bool = true) {
+        if waited { settled() }
         remember(Attempt(succeeded: false, firstByte: nil))
         consecutiveFailures += 1
         var until: Instant?
@@ -105,8 +107,8 @@ public struct DeploymentHealth<Instant: InstantProtocol & Sendable>: Sendable wh
 
     /// The request let through ended before its outcome was known (the client went away): a
     /// half-open breaker lets the next request probe instead.
-    public mutating func abandoned() {
-        settled()
+    public mutating func abandoned(waited: Bool = true) {
+        if waited { settled() }
         if breaker == .halfOpen(probing: true) { breaker = .halfOpen(probing: false) }
     }
 

@@ -39,24 +39,25 @@ public final class FleetHealth: Sendable {
         update(id) { health, _ in health.succeeded(firstByte: firstByte) }
     }
 
-    /// It refused the request itself: alive; the slot is given back.
-    public func answered(_ id: String) {
+    /// It refused the request itself: alive; the slot is given back. `waited`: as in
+    /// `DeploymentHealth` (false once the stream's first audio had come).
+    public func answered(_ id: String, waited: Bool = true) {
         update(id) { health, _ in
-            health.answered()
+            health.answered(waited: waited)
             health.streamEnded()
         }
     }
 
-    public func failed(_ id: String, retryAfter: Duration? = nil) {
+    public func failed(_ id: String, retryAfter: Duration? = nil, waited: Bool = true) {
         update(id) { health, now in
-            health.failed(at: now, retryAfter: retryAfter)
+            health.failed(at: now, retryAfter: retryAfter, waited: waited)
             health.streamEnded()
         }
     }
 
-    public func abandoned(_ id: String) {
+    public func abandoned(_ id: String, waited: Bool = true) {
         update(id) { health, _ in
-            health.abandoned()
+            health.abandoned(waited: waited)
             health.streamEnded()
         }
     }

@@ -128,7 +128,9 @@ private struct DeploymentAttempt: Sendable {
     let log: AttemptLog
     let started = ContinuousClock.now
 
-    func settle(_ outcome: FirstAudioOutcome) {
+    /// `afterAudio`: the outcome of a stream whose first audio had already settled it once.
+    func settle(_ outcome: FirstAudioOutcome, afterAudio: Bool = false) {
+        let waited = !afterAudio
         switch outcome {
         case .audio:
             health.succeeded(deployment.id, firstByte: started.duration(to: .now))
@@ -136,12 +138,14 @@ private struct DeploymentAttempt: Sendable {
             record(200)
         case .failed(let error as ProviderError):
             switch error.kind {
-            case .invalidRequest, .moderation: health.answered(deployment.id)
-            default: health.failed(deployment.id, retryAfter: RoutedProvider.delay(retryAfter: error.retryAfter))
+            case .invalidRequest, .moderation: health.answered(deployment.id, waited: waited)
+            default:
+                health.failed(
+                    deployment.id, retryAfter: RoutedProvider.delay(retryAfter: error.retryAfter), waited: waited)
             }
             record(error.upstreamStatus)
         case .failed, .abandoned:
-            health.abandoned(deployment.id)
+            health.abandoned(deployment.id, waited: waited)
             record(nil)
         }
     }
@@ -151,7 +155,7 @@ private struct DeploymentAttempt: Sendable {
     /// stream slot back; once per request, and not for a request that was cancelled.
     func brokeOff(_ error: any Error) {
         guard !Task.isCancelled, !(error is CancellationError), log.stopStreaming(on: deployment.id) else { return }
-        settle(.failed(error))
+        settle(.failed(error), afterAudio: true)
     }
 
     private func record(_ status: Int?) {

@@ -119,6 +119,11 @@ struct MockInstant: InstantProtocol {
         #expect(health.status(at: start.advanced(by: .seconds(2))).waitingFor == .milliseconds(1_500))
         health.failed(at: start.advanced(by: .seconds(2)))
         #expect(health.status(at: start.advanced(by: .seconds(3))).waitingFor == nil)
+        // A stream that broke off after its first audio had settled it leaves the others' waits alone.
+        let third = health.begin(at: start.advanced(by: .seconds(3)))
+        health.failed(at: start.advanced(by: .seconds(3)), waited: false)
+        #expect(third && health.status(at: start.advanced(by: .seconds(4))).waitingFor == .seconds(1))
+        health.succeeded(firstByte: .milliseconds(40))
         // A request refused by an open breaker never waits.
         for _ in 0..<3 {
             _ = health.begin(at: start.advanced(by: .seconds(3)))
