@@ -70,6 +70,26 @@ extension PCMAudio {
 
     /// The silence to append so that this audio ends with at least `pause` of it: nothing when
     /// its own trailing silence is long enough.
+    /// This audio with the silence at its start (`leading`) and its end (`trailing`) cut down to
+    /// at most `kept` each; the words' times move with the start. Audio that is all silence is
+    /// left as it is.
+    func trimmingSilence(leading: Bool, trailing: Bool, keeping kept: Duration) -> PCMAudio {
+        guard leading || trailing,
+            let first = samples.firstIndex(where: { abs(Int32($0)) >= Int32(Self.silenceThreshold) }),
+            let last = samples.lastIndex(where: { abs(Int32($0)) >= Int32(Self.silenceThreshold) })
+        else { return self }
+        let keep = Int(Double(kept.components.attoseconds) * 1e-18 * Double(sampleRate))
+            + Int(kept.components.seconds) * sampleRate
+        let start = leading ? max(first - keep, 0) : 0
+        let end = trailing ? min(last + 1 + keep, samples.count) : samples.count
+        guard start > 0 || end < samples.count else { return self }
+        var trimmed = self
+        trimmed.samples = Array(samples[start..<end])
+        let shift = Double(start) / Double(max(sampleRate, 1))
+        trimmed.words = words?.map { $0.shifted(by: -shift, characters: 0) }
+        return trimmed
+    }
+
     func silencePadding(toLast pause: Duration) -> PCMAudio {
         let trailing = samples.reversed().prefix { abs(Int32($0)) < Int32(Self.silenceThreshold) }.count
         let (seconds, attoseconds) = pause.components

@@ -16,13 +16,16 @@ final class ToneEngine: SpeechEngine {
     /// Pieces holding this word give no samples, as an engine's do when nothing in them is speakable.
     let silentWord: String?
     let secondsPerCharacter: Double
+    /// Seconds of silence before and after each piece's tone, as engines leave around an utterance.
+    let padding: Double
     private let state = Mutex(
         (running: 0, peak: 0, calls: [String](), deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)]()))
 
     init(
         parallelism: Int, delay: Duration = .milliseconds(20), silentWord: String? = nil,
-        secondsPerCharacter: Double = 0.01
+        secondsPerCharacter: Double = 0.01, padding: Double = 0
     ) {
+        self.padding = padding
         self.parallelism = parallelism
         self.delay = delay
         self.silentWord = silentWord
@@ -44,8 +47,10 @@ final class ToneEngine: SpeechEngine {
         defer { state.withLock { $0.running -= 1 } }
         try await Task.sleep(for: delay)
         if let silentWord, text.contains(silentWord) { return PCMAudio(samples: [], sampleRate: 16_000) }
+        let silence = [Int16](repeating: 0, count: Int(padding * 16_000))
         return PCMAudio(
-            samples: tone(seconds: Double(text.count) * secondsPerCharacter, rate: 16_000), sampleRate: 16_000)
+            samples: silence + tone(seconds: Double(text.count) * secondsPerCharacter, rate: 16_000) + silence,
+            sampleRate: 16_000)
     }
 }
 
@@ -137,6 +142,37 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
         #expect(lengths[1] <= 320 && lengths[1] > 310)
         #expect(lengths.dropFirst(2).dropLast().allSatisfy { $0 <= 400 && $0 > 390 })
         #expect(engine.calls.joined(separator: " ") == text.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// A sentence cut into pieces (the first piece is short) joins without the pause the engine
+    /// leaves around each piece; a sentence's end keeps its pause.
+    @Test func aSentenceCutIntoPiecesJoinsWithoutTheEnginesPauses() async throws {
+        let engine = ToneEngine(parallelism: 2, delay: .zero, padding: 0.3)
+        let text = String(repeating: "word ", count: 60) + "end. Then a short one."
+        var bytes: [UInt8] = []
+        for try await chunk in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {
+            bytes += chunk
+        }
+        #expect(engine.calls.count == 3, "\(engine.calls)")
+        let samples = stride(from: 0, to: bytes.count - 1, by: 2).map {
+            Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
+        }
+        // The silences between sounds, in seconds: where the sentence was cut, then its end.
+        var gaps: [Double] = []
+        var quiet = 0
+        var sounded = false
+        for sample in samples {
+            if abs(Int32(sample)) < 500 {
+                quiet += 1
+            } else {
+                if sounded && quiet > 240 { gaps.append(Double(quiet) / 24_000) }
+                quiet = 0
+                sounded = true
+            }
+        }
+        try #require(gaps.count == 2, "\(gaps)")
+        #expect(gaps[0] <= 0.1, "the cut inside the sentence left \(gaps[0]) s")
+        #expect(gaps[1] >= 0.25, "the sentence's end kept \(gaps[1]) s")
     }
 
     @Test func noMoreThanTheEnginesParallelismRunsAtOnce() async throws {

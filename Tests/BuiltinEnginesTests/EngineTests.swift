@@ -1,3 +1,4 @@
+import AudioPipeline
 import Foundation
 import SpeechCore
 import Testing
@@ -51,6 +52,25 @@ enum Engines {
         let second = try await Engines.flite.synthesize(sentence, voice: voice, speed: 1)
         _ = try await beside
         #expect(first.samples == second.samples, "\(voice): \(first.samples.count) and \(second.samples.count) samples")
+    }
+
+    /// The first chunk of a stream is a few words, not the whole first sentence (here 140
+    /// characters, some 9 s of speech), so the first byte comes soon; the pieces after grow.
+    @Test func aStreamStartsWithAFewWords() async throws {
+        let text =
+            "The lighthouse on the northern cape was built in 1874, and for more than a century its keepers "
+            + "climbed the same spiral staircase every evening. Each of them kept a logbook."
+        var chunks = SpeechAudioStream(engine: Engines.flite, text: text, voice: "slt", speed: 1, format: .pcm)
+            .makeAsyncIterator()
+        let first = try #require(try await chunks.next())
+        let second = try #require(try await chunks.next())
+        let samples = stride(from: 0, to: first.count - 1, by: 2).map {
+            Int16(bitPattern: UInt16(first[$0]) | UInt16(first[$0 + 1]) << 8)
+        }
+        let duration = Double(samples.count) / Double(AudioFormat.outputSampleRate)
+        #expect(duration > 0.5 && duration < 2.5, "the first chunk holds \(duration) s")
+        #expect(second.count > first.count, "the pieces after the first grow")
+        #expect(rms(samples) > 300, "speech, not silence")
     }
 
     @Test func concurrentSynthesesAllComplete() async throws {
