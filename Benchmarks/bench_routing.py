@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -116,7 +117,8 @@ def drive(url: str, body: dict, headers: dict, flaky_port: int) -> dict:
     """REQUESTS requests from CLIENTS threads, each on its own kept-alive connection; the
     flaky fake starts hanging once half of them are done."""
     set_phase(flaky_port, "fail")
-    host, port, path = url.split("/", 3)[2].split(":")[0], int(url.split("/", 3)[2].split(":")[1]), "/" + url.split("/", 3)[3]
+    parts = urllib.parse.urlsplit(url)
+    host, port, path = parts.hostname, parts.port, parts.path
     payload = json.dumps(body).encode()
     lock = threading.Lock()
     state = {"next": 0, "done": 0, "switched": False}
