@@ -208,7 +208,7 @@ struct SpeechRoutes: Sendable {
             current.whenEnded { ticket.release() }
             let progress = SpeechProgress(timesWords: candidate.speech.request.returnTimestamps)
             let (output, serving) = routed.audio(for: candidate.speech, progress: progress)
-            let meter = Meter(lease: current, progress: progress, billing: candidate.billing, fill: fill)
+            let meter = Meter(lease: current, progress: progress, billing: candidate.billing, fill: fill, serving: serving)
             do {
                 let first = try await meter.start(output, framing: candidate.speech.request.streamFormat)
                 current.served(by: serving.value, model: serving.model)
@@ -319,11 +319,16 @@ private struct Meter: Sendable {
     let billing: Billing
     /// Where a cached miss writes its audio as it is made; stored once the stream completed.
     let fill: CacheFill?
+    /// The deployment speaking the stream now: another one after a failover mid-stream.
+    var serving: ServingProvider? = nil
 
     /// The next chunk of `output`; however that ends, the lease learns what an upstream has
-    /// billed us for by then.
+    /// billed us for by then, and which deployment is speaking.
     func next(of output: inout SpeechOutput) async throws -> [UInt8]? {
-        defer { lease.incurred(characters: billing.characters(spoken: progress.incurredCharacters)) }
+        defer {
+            lease.incurred(characters: billing.characters(spoken: progress.incurredCharacters))
+            if let serving { lease.served(by: serving.value, model: serving.model) }
+        }
         let chunk = try await output.next()
         if let chunk { fill?.append(chunk) }
         return chunk

@@ -128,6 +128,8 @@ def test_a_deployment_killed_after_the_third_sentence_hands_the_rest_to_the_next
     assert data["status"] == "completed", data
     attempts = [(a["endpoint_id"], a["status"]) for a in data["provider_responses"]]
     assert attempts == [("openai/a", 200), ("openai/a", None), ("openai/b", 200)], attempts
+    # The record names the deployment that finished the stream.
+    assert data["provider_name"] == "Box B", data["provider_name"]
     # Charged for the input once, though the fourth sentence was asked of two deployments.
     assert data["tokens_prompt"] == data["native_tokens_prompt"] == len(TEXT)
     assert data["total_cost"] == pytest.approx(len(TEXT) * PRICE)
