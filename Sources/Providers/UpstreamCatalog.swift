@@ -72,16 +72,11 @@ public enum UpstreamCatalog {
             -> any SpeechProvider
         {
             switch self {
-            case .openai:
-                OpenAIProvider(
-                    baseURL: baseURL ?? "https://api.openai.com/v1", apiKey: apiKey, client: client,
-                    name: name ?? "OpenAI")
+            case .openai: OpenAIProvider(baseURL: baseURL, apiKey: apiKey, client: client, name: name)
             case .azure: AzureProvider(apiKey: apiKey, region: nil, endpoint: baseURL, client: client)
-            case .mistral: MistralProvider(baseURL: baseURL ?? "https://api.mistral.ai", apiKey: apiKey, client: client)
-            case .elevenlabs:
-                ElevenLabsProvider(baseURL: baseURL ?? "https://api.elevenlabs.io", apiKey: apiKey, client: client)
-            case .google:
-                GoogleProvider(baseURL: baseURL ?? "https://texttospeech.googleapis.com", apiKey: apiKey, client: client)
+            case .mistral: MistralProvider(baseURL: baseURL, apiKey: apiKey, client: client)
+            case .elevenlabs: ElevenLabsProvider(baseURL: baseURL, apiKey: apiKey, client: client)
+            case .google: GoogleProvider(baseURL: baseURL, apiKey: apiKey, client: client)
             }
         }
     }
