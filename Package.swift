@@ -108,6 +108,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The shipped upstream models, a table compiled into the binary.
+            resources: [.embedInCode("Resources/upstream-models.json")],
             swiftSettings: strict),
         // Deployments of upstream models, their health (a breaker per deployment over an injected
         // clock) and the choice among them for each request: pure values, no I/O.

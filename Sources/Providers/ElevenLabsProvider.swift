@@ -4,7 +4,7 @@ public import SpeechCore
 
 /// ElevenLabs' streaming endpoint: `/v1/text-to-speech/{voice_id}/stream`, the format in the
 /// `output_format` query, raw bytes back (`pcm_24000` is 16-bit LE at 24 kHz).
-public struct ElevenLabsProvider: SpeechProvider {
+public struct ElevenLabsProvider: SpeechProvider, AccountProvider {
     public let slug = "elevenlabs"
     public let name = "ElevenLabs"
     public let speedRange: ClosedRange<Double>? = 0.7...1.2
@@ -12,11 +12,8 @@ public struct ElevenLabsProvider: SpeechProvider {
     public let passthroughFormats: Set<AudioFormat> = [.mp3]
     /// Instant voice cloning (`ElevenLabsVoiceCloning.swift`) takes several recordings.
     public let maxReferenceAudios = 3
+    static let defaultBaseURL = "https://api.elevenlabs.io"
     let account: UpstreamAccount
-
-    public init(baseURL: String = "https://api.elevenlabs.io", apiKey: String, client: UpstreamClient) {
-        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
-    }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         if let references = request.references { return try await synthesizeCloned(request, references: references) }

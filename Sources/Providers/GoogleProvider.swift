@@ -4,17 +4,14 @@ public import SpeechCore
 
 /// Google Cloud Text-to-Speech `v1/text:synthesize` with an API key: one JSON answer whose
 /// `audioContent` is base64 MP3, or LINEAR16 with a WAV header that is parsed off.
-public struct GoogleProvider: SpeechProvider {
+public struct GoogleProvider: SpeechProvider, AccountProvider {
     public let slug = "google"
     public let name = "Google"
     public let speedRange: ClosedRange<Double>? = 0.25...4.0
     public let maxInputCharacters = 4_500
     public let passthroughFormats: Set<AudioFormat> = [.mp3]
+    static let defaultBaseURL = "https://texttospeech.googleapis.com"
     let account: UpstreamAccount
-
-    public init(baseURL: String = "https://texttospeech.googleapis.com", apiKey: String, client: UpstreamClient) {
-        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
-    }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         let language = request.voice.split(separator: "-").prefix(2).joined(separator: "-")

@@ -7,18 +7,15 @@ import NIOHTTP1
 /// base64 audio (float32 samples for `pcm`), or as one JSON `{"audio_data"}` when not streamed.
 /// A voice to clone goes as one base64 recording in `ref_audio`, instead of `voice_id`; Mistral
 /// documents no field for its transcript, so none is sent.
-public struct MistralProvider: SpeechProvider {
+public struct MistralProvider: SpeechProvider, AccountProvider {
     public let slug = "mistral"
     public let name = "Mistral"
     public let speedRange: ClosedRange<Double>? = nil
     public let maxInputCharacters = 4_000
     public let passthroughFormats: Set<AudioFormat> = [.mp3]
     public let maxReferenceAudios = 1
+    static let defaultBaseURL = "https://api.mistral.ai"
     let account: UpstreamAccount
-
-    public init(baseURL: String = "https://api.mistral.ai", apiKey: String, client: UpstreamClient) {
-        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
-    }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {
         let reference = request.references?.audio.first?.base64

@@ -17,9 +17,10 @@ public struct OpenAIProvider: SpeechProvider {
     public let passthroughFormats: Set<AudioFormat> = [.mp3, .opus, .aac, .flac]
     let account: UpstreamAccount
 
-    public init(baseURL: String = "https://api.openai.com/v1", apiKey: String, client: UpstreamClient, name: String = "OpenAI") {
-        account = UpstreamAccount(baseURL: baseURL, apiKey: apiKey, client: client)
-        self.name = name
+    /// OpenAI's own API unless `baseURL` names another server; `name` defaults to "OpenAI".
+    init(baseURL: String? = nil, apiKey: String, client: UpstreamClient, name: String? = nil) {
+        account = UpstreamAccount(baseURL: baseURL ?? "https://api.openai.com/v1", apiKey: apiKey, client: client)
+        self.name = name ?? "OpenAI"
     }
 
     public func synthesize(_ request: UpstreamRequest) async throws -> UpstreamStream {

@@ -31,3 +31,17 @@ struct UpstreamAccount: Sendable {
         try await client.send(request, provider: provider, secret: secret, decoder: decoder)
     }
 }
+
+/// An adapter reached through one `UpstreamAccount`: its upstream's own API, or any server that
+/// speaks it at `baseURL`.
+protocol AccountProvider: SpeechProvider {
+    /// The upstream's own API.
+    static var defaultBaseURL: String { get }
+    init(account: UpstreamAccount)
+}
+
+extension AccountProvider {
+    init(baseURL: String? = nil, apiKey: String, client: UpstreamClient) {
+        self.init(account: UpstreamAccount(baseURL: baseURL ?? Self.defaultBaseURL, apiKey: apiKey, client: client))
+    }
+}

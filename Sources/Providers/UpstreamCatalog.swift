@@ -72,77 +72,55 @@ public enum UpstreamCatalog {
             -> any SpeechProvider
         {
             switch self {
-            case .openai:
-                OpenAIProvider(
-                    baseURL: baseURL ?? "https://api.openai.com/v1", apiKey: apiKey, client: client,
-                    name: name ?? "OpenAI")
+            case .openai: OpenAIProvider(baseURL: baseURL, apiKey: apiKey, client: client, name: name)
             case .azure: AzureProvider(apiKey: apiKey, region: nil, endpoint: baseURL, client: client)
-            case .mistral: MistralProvider(baseURL: baseURL ?? "https://api.mistral.ai", apiKey: apiKey, client: client)
-            case .elevenlabs:
-                ElevenLabsProvider(baseURL: baseURL ?? "https://api.elevenlabs.io", apiKey: apiKey, client: client)
-            case .google:
-                GoogleProvider(baseURL: baseURL ?? "https://texttospeech.googleapis.com", apiKey: apiKey, client: client)
+            case .mistral: MistralProvider(baseURL: baseURL, apiKey: apiKey, client: client)
+            case .elevenlabs: ElevenLabsProvider(baseURL: baseURL, apiKey: apiKey, client: client)
+            case .google: GoogleProvider(baseURL: baseURL, apiKey: apiKey, client: client)
             }
         }
     }
 
     static let created = 1_776_470_400  // 2026-04-18, when OpenRouter listed its first speech models
 
-    /// The upstream models shipped by default; a configuration file can change or add to them.
-    public static let defaultModels: [UpstreamModel] = [
-        UpstreamModel(
-            model: SpeechModel(
-                id: "openai/gpt-4o-mini-tts-2025-12-15", name: "OpenAI: GPT-4o Mini TTS",
-                description: "OpenAI's cost-efficient text-to-speech model, steerable with instructions.",
-                created: created, contextLength: 4_096, pricePerCharacter: "0.0000006", voices: openAIVoiceNames,
-                defaultVoice: "alloy", supportsSpeed: true),
-            endpoints: [("openai", "gpt-4o-mini-tts-2025-12-15")]),
-        UpstreamModel(
-            model: SpeechModel(
-                id: "microsoft/mai-voice-2", name: "Microsoft: MAI-Voice-2",
-                description: "Microsoft's MAI-Voice-2 through Azure AI Speech; expressive styles via provider.options.azure.",
-                created: created, contextLength: 5_000, pricePerCharacter: "0.000022",
-                voices: [
-                    "en-US-Harper:MAI-Voice-2", "en-US-Ethan:MAI-Voice-2", "en-US-Olivia:MAI-Voice-2",
-                    "en-US-Grant:MAI-Voice-2", "en-US-Iris:MAI-Voice-2", "en-US-Jasper:MAI-Voice-2",
-                    "en-AU-Lisa:MAI-Voice-2", "de-DE-Klaus:MAI-Voice-2", "de-DE-Mia:MAI-Voice-2",
-                    "es-MX-Valeria:MAI-Voice-2", "fr-FR-Soleil:MAI-Voice-2", "fr-FR-Marc:MAI-Voice-2",
-                ],
-                defaultVoice: "en-US-Harper:MAI-Voice-2", supportsSpeed: true),
-            endpoints: [("azure", "mai-voice-2")]),
-        UpstreamModel(
-            model: SpeechModel(
-                id: "mistralai/voxtral-mini-tts-2603", name: "Mistral: Voxtral Mini TTS",
-                description: "Mistral's Voxtral text-to-speech, streamed. Speed is not supported and is ignored.",
-                created: created, contextLength: 4_000, pricePerCharacter: "0.000016",
-                voices: [
-                    "en_paul_neutral", "en_paul_happy", "en_paul_cheerful", "en_paul_excited", "en_paul_confident",
-                    "en_paul_sad", "gb_jane_neutral", "gb_jane_confident", "gb_jane_curious", "gb_oliver_neutral",
-                    "gb_oliver_cheerful", "gb_oliver_excited", "fr_marie_neutral",
-                ],
-                defaultVoice: "en_paul_neutral", supportsSpeed: false),
-            endpoints: [("mistral", "voxtral-mini-tts-2603")]),
-        UpstreamModel(
-            model: SpeechModel(
-                id: "elevenlabs/eleven-multilingual-v2", name: "ElevenLabs: Multilingual v2",
-                description: "ElevenLabs' multilingual voices; speed 0.7–1.2 (clamped).",
-                created: created, contextLength: 10_000, pricePerCharacter: "0.00003",
-                voices: [
-                    "21m00Tcm4TlvDq8ikWAM", "EXAVITQu4vr4xnSDxMaL", "ErXwobaYiN019PkySvjV", "TxGEqnHWrfWFTfGW9XjX",
-                    "pNInz6obpgDQGcFmaJgB", "JBFqnCBsd6RMkjVDRZzb",
-                ],
-                defaultVoice: "21m00Tcm4TlvDq8ikWAM", supportsSpeed: true),
-            endpoints: [("elevenlabs", "eleven_multilingual_v2")]),
-        UpstreamModel(
-            model: SpeechModel(
-                id: "google/cloud-tts-neural2", name: "Google: Cloud Text-to-Speech Neural2",
-                description: "Google Cloud Text-to-Speech Neural2 voices.",
-                created: created, contextLength: 4_500, pricePerCharacter: "0.000016",
-                voices: [
-                    "en-US-Neural2-A", "en-US-Neural2-C", "en-US-Neural2-D", "en-US-Neural2-F", "en-GB-Neural2-A",
-                    "en-GB-Neural2-B", "de-DE-Neural2-A", "fr-FR-Neural2-A", "es-ES-Neural2-A",
-                ],
-                defaultVoice: "en-US-Neural2-F", supportsSpeed: true),
-            endpoints: [("google", "neural2")]),
-    ]
+    /// The upstream models shipped by default: `Resources/upstream-models.json`, compiled in. A
+    /// configuration file can change or add to them.
+    public static let defaultModels: [UpstreamModel] = {
+        do {
+            return try ShippedModel.models(json: PackageResources.upstream_models_json)
+        } catch {
+            // Compiled in, not read at run time: a file that does not decode is a build mistake,
+            // which every test serving a shipped model shows.
+            preconditionFailure("Resources/upstream-models.json does not decode: \(error)")
+        }
+    }()
+
+    /// An entry of `Resources/upstream-models.json`, in the configuration file's names; one
+    /// without `voices` speaks OpenAI's.
+    private struct ShippedModel: Decodable {
+        struct Endpoint: Decodable {
+            var provider, model: String
+        }
+
+        var id, name, description, pricePerCharacter, defaultVoice: String
+        var contextLength: Int
+        var voices: [String]?
+        var supportsSpeed: Bool
+        var endpoints: [Endpoint]
+
+        static func models(json: [UInt8]) throws -> [UpstreamModel] {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode([ShippedModel].self, from: Data(json)).map { shipped in
+                UpstreamModel(
+                    model: SpeechModel(
+                        id: shipped.id, name: shipped.name, description: shipped.description,
+                        created: UpstreamCatalog.created, contextLength: shipped.contextLength,
+                        pricePerCharacter: shipped.pricePerCharacter,
+                        voices: shipped.voices ?? openAIVoiceNames, defaultVoice: shipped.defaultVoice,
+                        supportsSpeed: shipped.supportsSpeed),
+                    endpoints: shipped.endpoints.map { ($0.provider, $0.model) })
+            }
+        }
+    }
 }

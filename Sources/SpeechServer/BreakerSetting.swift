@@ -58,9 +58,7 @@ public struct BreakerSetting: Sendable, Decodable, Equatable {
     }
 
     private static func count(_ value: Int, _ name: String) throws(ConfigurationError) -> Int {
-        guard (1...maximumCount).contains(value) else {
-            throw ConfigurationError("breaker.\(name) must be from 1 to \(maximumCount), not \(value)")
-        }
+        try ConfigurationError.check(value, in: 1...maximumCount, "breaker.\(name)")
         return value
     }
 

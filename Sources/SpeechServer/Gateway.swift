@@ -171,28 +171,21 @@ public struct Gateway: Sendable {
         }
         for base in ["/api/v1", "/v1"] {
             let group = router.group(RouterPath(base))
-            group.get("models", use: models.list)
-            group.get("models/count", use: models.count)
+            group.get("models", use: models.list).get("models/count", use: models.count)
             // One segment: the whole id with its slash percent-encoded (Hummingbird wants the
             // capture named as the two-segment route's first).
             group.get("models/:author", use: models.retrieve)
-            group.get("models/:author/:slug", use: models.show)
-            group.get("models/:author/:slug/endpoints", use: models.listEndpoints)
+            group.group("models/:author/:slug").get(use: models.show).get("endpoints", use: models.listEndpoints)
             group.get("model/:author/:slug", use: models.show)
-            let audio = group.group("audio").add(middleware: auth)
-            audio.post("speech", use: speech.speak)
-            audio.post("captioned_speech", use: speech.caption)
+            group.group("audio").add(middleware: auth)
+                .post("speech", use: speech.speak).post("captioned_speech", use: speech.caption)
         }
         let api = router.group("/api/v1").add(middleware: auth)
-        api.get("key", use: accounts.currentKey)
-        api.get("credits", use: accounts.credits)
-        api.get("generation", use: accounts.generation)
-        api.get("generations", use: accounts.recentGenerations)
-        api.get("keys", use: accounts.listKeys)
-        api.post("keys", use: accounts.createKey)
-        api.get("keys/:hash", use: accounts.showKey)
-        api.patch("keys/:hash", use: accounts.updateKey)
-        api.delete("keys/:hash", use: accounts.deleteKey)
+        api.get("key", use: accounts.currentKey).get("credits", use: accounts.credits)
+        api.get("generation", use: accounts.generation).get("generations", use: accounts.recentGenerations)
+        api.group("keys").get(use: accounts.listKeys).post(use: accounts.createKey)
+        api.group("keys/:hash")
+            .get(use: accounts.showKey).patch(use: accounts.updateKey).delete(use: accounts.deleteKey)
         MethodNotAllowed.refuseUnservedMethods(on: router)
         return router
     }

@@ -279,7 +279,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     }
 
     /// The longest upstream timeout accepted; a request's whole upstream exchange is cut at 15 minutes anyway.
-    public static let maximumTimeoutSeconds = 3_600.0
+    public static let maximumTimeoutSeconds = ConnectionLimits.maximumTimeoutSeconds
 
     /// The highest price per character accepted: $1, so the full cost of the longest input
     /// (a 1 MiB body) stays far inside the amounts a key's limit is summed in.
@@ -293,9 +293,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         for (id, override) in models.sorted(by: { $0.key < $1.key }) {
             try Self.checkPrice(override.pricePerCharacter, "models.\(id).price_per_character")
             try Self.checkDeployments(override, of: id)
-            if let length = override.contextLength, !(1...Self.maximumContextLength).contains(length) {
-                throw ConfigurationError(
-                    "models.\(id).context_length must be from 1 to \(Self.maximumContextLength) characters, not \(length)")
+            if let length = override.contextLength {
+                try ConfigurationError.check(
+                    length, in: 1...Self.maximumContextLength, "models.\(id).context_length", unit: "characters")
             }
             try Self.checkStreams(override.maxConcurrentStreams, "models.\(id).max_concurrent_streams")
         }
@@ -311,9 +311,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         let timeouts = [
             ("connect_seconds", upstreamTimeouts?.connectSeconds), ("first_byte_seconds", upstreamTimeouts?.firstByteSeconds),
         ]
-        for case let (name, seconds?) in timeouts where !(seconds > 0 && seconds <= Self.maximumTimeoutSeconds) {
-            throw ConfigurationError(
-                "upstream_timeouts.\(name) must be more than 0 and at most \(Int(Self.maximumTimeoutSeconds)) seconds, not \(seconds)")
+        for case let (name, seconds?) in timeouts {
+            _ = try ConnectionLimits.timeout(seconds: seconds, name: "upstream_timeouts.\(name)")
         }
         _ = try connectionLimits
         _ = try healthPolicy
@@ -336,7 +335,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         get throws(ConfigurationError) { try connections?.applied(to: ConnectionLimits()) ?? ConnectionLimits() }
     }
 
-    static func checkPrice(_ price: String?, _ path: String) throws {
+    static func checkPrice(_ price: String?, _ path: String) throws(ConfigurationError) {
         if let price, !(Nanodollars(usd: price).map { $0 <= Self.maximumPricePerCharacter } ?? false) {
             throw ConfigurationError("\(path): \"\(price)\" is not a USD amount from 0 to 1 in whole billionths")
         }
@@ -370,10 +369,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
     }
 
-    static func checkStreams(_ streams: Int?, _ path: String) throws {
-        if let streams, !(1...maximumStreams).contains(streams) {
-            throw ConfigurationError("\(path) must be from 1 to \(maximumStreams) streams, not \(streams)")
-        }
+    static func checkStreams(_ streams: Int?, _ path: String) throws(ConfigurationError) {
+        if let streams { try ConfigurationError.check(streams, in: 1...maximumStreams, path, unit: "streams") }
     }
 
     public var defaultRateLimit: RateLimit? {
@@ -421,6 +418,16 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
+
+    /// Throws "`path` must be from `range`'s bounds (in `unit`), not `value`" unless `range` holds `value`.
+    static func check<Value: Comparable>(
+        _ value: Value, in range: ClosedRange<Value>, _ path: String, unit: String? = nil
+    ) throws(ConfigurationError) {
+        guard range.contains(value) else {
+            let bounds = "from \(range.lowerBound) to \(range.upperBound)" + (unit.map { " \($0)" } ?? "")
+            throw ConfigurationError("\(path) must be \(bounds), not \(value)")
+        }
+    }
 
     /// Names the offending value by its path in the file (`rate_limit.requests`), not by Swift's names.
     init(_ error: DecodingError) {

@@ -45,3 +45,23 @@ struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
         if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
     }
 }
+
+/// Fields of an OpenRouter shape that the gateway never has a value for, each written as `null`
+/// under its wire name; encoded beside the fields it does have, into the same object.
+struct NullFields: Encodable, Sendable {
+    private struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    let names: [String]
+
+    init(_ names: [String]) { self.names = names }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Name.self)
+        for name in names { try container.encodeNil(forKey: Name(stringValue: name)) }
+    }
+}

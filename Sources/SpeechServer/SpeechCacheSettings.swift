@@ -1,4 +1,3 @@
-import Accounts
 public import Foundation
 
 /// The configuration file's `cache` object: where the speech cache lives, how big it may grow,
@@ -57,20 +56,14 @@ public struct SpeechCacheSettings: Sendable, Decodable, Equatable {
     }
 
     func validate() throws(ConfigurationError) {
-        if let maxBytes, !(1_024...(1 << 40)).contains(maxBytes) {
-            throw ConfigurationError("cache.max_bytes must be from 1024 to \(1 << 40) bytes, not \(maxBytes)")
+        if let maxBytes {
+            try ConfigurationError.check(maxBytes, in: 1_024...(1 << 40), "cache.max_bytes", unit: "bytes")
         }
         for (group, rules) in [("models", models ?? [:]), ("keys", keys ?? [:])] {
             for (name, rule) in rules.sorted(by: { $0.key < $1.key }) {
-                if let ttl = rule.ttlSeconds, !Self.ttlRange.contains(ttl) {
-                    throw ConfigurationError("cache.\(group).\(name).ttl_seconds must be from 1 to 86400, not \(ttl)")
-                }
-                if let price = rule.pricePerCharacter,
-                    !(Nanodollars(usd: price).map { $0 <= GatewayConfiguration.maximumPricePerCharacter } ?? false)
-                {
-                    throw ConfigurationError(
-                        "cache.\(group).\(name).price_per_character: \"\(price)\" is not a USD amount from 0 to 1 in whole billionths")
-                }
+                let path = "cache.\(group).\(name)"
+                if let ttl = rule.ttlSeconds { try ConfigurationError.check(ttl, in: Self.ttlRange, "\(path).ttl_seconds") }
+                try GatewayConfiguration.checkPrice(rule.pricePerCharacter, "\(path).price_per_character")
             }
         }
     }
