@@ -12,8 +12,9 @@ public struct HibariInstallation: Sendable, Equatable {
         self.runtimeLibraryPath = runtimeLibraryPath
     }
 
-    public var modelPath: String { directory + "/hibari/assets/hibari.onnx" }
-    public var vocabularyPath: String { directory + "/hibari/assets/vocab.json" }
+    public var assetsDirectory: String { directory + "/hibari/assets" }
+    public var modelPath: String { assetsDirectory + "/hibari.onnx" }
+    public var vocabularyPath: String { assetsDirectory + "/vocab.json" }
 
     /// Whether the model, its vocabulary and the library are there.
     public var isComplete: Bool {
