@@ -50,10 +50,19 @@ public final class HibariEngine: ScheduledEngine {
                 throw SpeechError.engineFailure(
                     "\(installation.modelPath) does not have hibari's 2 inputs and 6 outputs")
             }
-            return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath))
+            let oov = Result { try HibariOOV(runtime: runtime, model: installation.oovModelPath) }
+            return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath), oov)
         } then: { loaded in
-            let (session, vocabulary) = loaded
-            let phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p)
+            let (session, vocabulary, oov) = loaded
+            var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p)
+            switch oov {
+            case .success(let model) where g2p != nil:
+                phonemizer.oov = model
+            case .success:
+                break
+            case .failure(let error):
+                logger.warning("local/hibari reads unknown words with eSpeak NG: its OOV model did not load: \(error)")
+            }
             return HibariEngine(session: session, phonemizer: phonemizer, scheduler: scheduler)
         }
     }

@@ -5,15 +5,16 @@ import Foundation
 /// sentences, at clauses and words.
 ///
 /// With hibari's G2P data (`g2p`), as hibari itself does: its sentences, each read by its own
-/// G2P (normalization, lexicon, tagger), and the words its lexicon does not have read by eSpeak
-/// NG, each word on its own, rewritten into Kokoro's alphabet. Without the G2P data, eSpeak NG
-/// reads every
+/// G2P (normalization, lexicon, tagger), and the words its lexicon does not have read by its
+/// OOV model (`oov`), or, when that is missing or fails, by eSpeak NG, each word on its own,
+/// rewritten into Kokoro's alphabet. Without the G2P data, eSpeak NG reads every
 /// clause (American English, multi-letter phonemes tied) and its IPA is rewritten the same way
 /// ("a^ɪ" is "I", "t^ʃ" is "ʧ", a flap is "T"), clause punctuation kept.
 struct HibariPhonemizer: Sendable {
     let espeak: EspeakEngine
     let vocabulary: [Unicode.Scalar: Int64]
     var g2p: HibariG2P?
+    var oov: HibariOOV?
 
     /// hibari cuts sentences longer than this at clause punctuation (`MAX_PHONEMES` in tts.py).
     static let maximumPhonemes = 400
@@ -57,13 +58,26 @@ struct HibariPhonemizer: Sendable {
         return spoken
     }
 
-    /// eSpeak NG's reading of each word, in Kokoro's alphabet.
+    /// The reading of each word by the OOV model, or by eSpeak NG (in Kokoro's alphabet) where
+    /// there is no model or it fails. A word none of whose letters the model knows has none,
+    /// as in hibari.
     func unknownWordReadings(_ words: [String]) async throws -> [String: String] {
         var seen = Set<String>()
-        let unread = words.filter { seen.insert($0).inserted }
-        guard !unread.isEmpty else { return [:] }
-        let ipa = try await espeak.phonemize(unread, voice: Self.espeakVoice, tie: Self.tie)
         var readings: [String: String] = [:]
+        var unread: [String] = []
+        for word in words where seen.insert(word).inserted {
+            if let oov {
+                do {
+                    if let phonemes = try oov.phonemes(of: word) { readings[word] = phonemes }
+                    continue
+                } catch {
+                    // Read by eSpeak NG below.
+                }
+            }
+            unread.append(word)
+        }
+        guard !unread.isEmpty else { return readings }
+        let ipa = try await espeak.phonemize(unread, voice: Self.espeakVoice, tie: Self.tie)
         for (word, phonemes) in zip(unread, ipa) {
             readings[word] = String(String.UnicodeScalarView(Self.kokoro(fromEspeak: phonemes)))
         }

@@ -4,8 +4,8 @@ import Testing
 @testable import BuiltinEngines
 
 /// hibari's own G2P against hibari-tts 0.2.1's: each line's phonemes as printed by
-/// `python -c 'from hibari.g2p import G2P; g = G2P(); print(repr(g(line)))'`. A recorded fact
-/// about hibari's contract.
+/// `python -c 'from hibari.g2p import G2P; g = G2P(); print(repr(g(line)))'` (its OOV model
+/// reading the unknown words). A recorded fact about hibari's contract.
 enum HibariG2PReference {
     static let lines: [(text: String, phonemes: String)] = [
         ("Hello there, how are you today?", "həlˈO ðˈɛɹ, hˌW ɑɹ ju tədˈA?"),
@@ -55,9 +55,9 @@ struct HibariG2PTests {
     @Test func phonemesMatchHibarisOwnG2P() async throws {
         let phonemizer = try await Self.phonemizer()
         let g2p = try #require(phonemizer.g2p, "hibari's G2P data loaded")
-        // The lines whose words are all in hibari's lexicon: no fallback is asked.
-        for (text, expected) in HibariG2PReference.lines where g2p.unknownWords(in: text).isEmpty {
-            let phonemes = g2p.phonemes(of: text) { _ in nil }
+        let oov = try #require(phonemizer.oov, "hibari's OOV model loaded")
+        for (text, expected) in HibariG2PReference.lines {
+            let phonemes = g2p.phonemes(of: text) { try? oov.phonemes(of: $0) ?? nil }
             #expect(phonemes == expected, "\(text)")
         }
     }
@@ -76,17 +76,23 @@ struct HibariG2PTests {
         #expect(phonemes == "wˌil ɹəkˈɔɹd ɐ nˈu ɹˈɛkəɹd.", "the verb, then the noun")
     }
 
-    @Test func unknownWordsAreReadByESpeakNG() async throws {
-        let phonemizer = try await Self.phonemizer()
+    @Test func unknownWordsAreReadByTheOOVModelOrElseByESpeakNG() async throws {
+        var phonemizer = try await Self.phonemizer()
         let g2p = try #require(phonemizer.g2p)
         #expect(
             g2p.unknownWords(in: "The quizzaciously frumptable glorp wandered off.") == [
                 "glorp", "frumptable", "quizzaciously",
             ])
+        // hibari's OOV model on each word: `G2P().oov(word)`.
+        #expect(
+            try await phonemizer.unknownWordReadings(["glorp", "frumptable", "glorp"]) == [
+                "glorp": "ɡlˈɔɹp", "frumptable": "fɹˈʌmptəbᵊl",
+            ])
+        phonemizer.oov = nil
         let ipa = try await phonemizer.espeak.phonemize(["glorp"], voice: "en-us", tie: "^")
         let espeak = String(String.UnicodeScalarView(HibariPhonemizer.kokoro(fromEspeak: ipa[0])))
         #expect(!espeak.isEmpty)
-        #expect(try await phonemizer.unknownWordReadings(["glorp", "glorp"]) == ["glorp": espeak])
+        #expect(try await phonemizer.unknownWordReadings(["glorp"]) == ["glorp": espeak])
     }
 
     @Test func sentencesAreCutAsHibariCutsThem() async throws {
