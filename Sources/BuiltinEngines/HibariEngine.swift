@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 public import Logging
 public import SpeechCore
@@ -73,7 +74,13 @@ public final class HibariEngine: ScheduledEngine {
         -> HibariG2P?
     {
         do {
-            return try await scheduler.run { try HibariG2P(assets: installation.assetsDirectory) }
+            return try await scheduler.run {
+                let g2p = try HibariG2P(assets: installation.assetsDirectory)
+                // Decoding the JSON leaves its freed memory in malloc's arenas; given back, the
+                // data costs the server 38 MB of RSS (debug build: 248 MB at start, 210 without).
+                _ = malloc_trim(0)
+                return g2p
+            }
         } catch {
             logger.warning(
                 "local/hibari phonemizes with eSpeak NG alone: hibari's G2P data in \(installation.assetsDirectory) did not load: \(error)")
