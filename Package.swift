@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
+        // zlib, for hibari's gzip-compressed lexicons and tagger.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
 
         // Any JSON value, spoken by both the server's modules and the client library.
         .target(name: "JSONValue", swiftSettings: strict),
@@ -80,6 +82,8 @@ let package = Package(
                 "CSherpaOnnx",
                 "CFFTW",
                 "COnnxRuntime",
+                "CZlib",
+                "CMalloc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

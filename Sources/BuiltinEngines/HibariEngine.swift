@@ -1,10 +1,13 @@
+import CMalloc
 import Foundation
+public import Logging
 public import SpeechCore
 
 /// `local/hibari`: hibari (hibari-tts 0.2.1, Apache-2.0), a 7.9 MB model distilled from
 /// Kokoro-82M's af_heart voice, run by ONNX Runtime.
 ///
-/// eSpeak NG phonemizes (`HibariPhonemizer`, on eSpeak NG's own thread); the model turns each
+/// hibari's own G2P phonemizes (`HibariPhonemizer`: its lexicon, tagger and normalization, with
+/// eSpeak NG, on its own thread, for the words the lexicon does not have); the model turns each
 /// piece of at most 400 phonemes into a spectrum per 12.5 ms frame, and `HibariVocoder` turns
 /// that into 24 kHz samples, on the shared `SynthesisScheduler`. The noise in the spectrum comes from a
 /// generator seeded by the text, voice and speed, so a request always gives the same samples.
@@ -23,7 +26,7 @@ public final class HibariEngine: ScheduledEngine {
         voices: [HibariEngine.nativeVoice], defaultVoice: HibariEngine.nativeVoice)
     public let parallelism: Int
     private let session: OnnxSession
-    private let phonemizer: HibariPhonemizer
+    let phonemizer: HibariPhonemizer
     private let scheduler: SynthesisScheduler
 
     static let nativeVoice = "heart"
@@ -32,25 +35,56 @@ public final class HibariEngine: ScheduledEngine {
     static let speeds: ClosedRange<Double> = 0.5...2.0
     static let outputs = ["lh", "theta", "ln", "lr", "phi", "f0"]
 
-    /// Loads the model from `installation` on `scheduler`, checks it has the
-    /// inputs and outputs hibari's have, and speaks one word so the first request does not pay
-    /// ONNX Runtime's first-run cost.
+    /// Loads the model and hibari's G2P data from `installation` on `scheduler`, checks the model
+    /// has the inputs and outputs hibari's have, and speaks one word so the first request does
+    /// not pay ONNX Runtime's first-run cost. When the G2P data does not load, eSpeak NG
+    /// phonemizes everything, with a warning on `logger`.
     public static func start(
-        installation: HibariInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler, onnxThreads: Int = 1
+        installation: HibariInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler, onnxThreads: Int = 1,
+        logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> HibariEngine {
-        try await start(on: scheduler, warmUpVoice: nativeVoice) {
+        let g2p = await loadG2P(installation: installation, scheduler: scheduler, logger: logger)
+        return try await start(on: scheduler, warmUpVoice: nativeVoice) {
             let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
             let session = try runtime.session(modelPath: installation.modelPath, threads: onnxThreads)
             guard try session.inputCount == 2, try session.outputCount == outputs.count else {
                 throw SpeechError.engineFailure(
                     "\(installation.modelPath) does not have hibari's 2 inputs and 6 outputs")
             }
-            return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath))
+            let oov = Result { try HibariOOV(runtime: runtime, model: installation.oovModelPath) }
+            return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath), oov)
         } then: { loaded in
-            let (session, vocabulary) = loaded
-            return HibariEngine(
-                session: session, phonemizer: HibariPhonemizer(espeak: espeak, vocabulary: vocabulary),
-                scheduler: scheduler)
+            let (session, vocabulary, oov) = loaded
+            var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p)
+            switch oov {
+            case .success(let model) where g2p != nil:
+                phonemizer.oov = model
+            case .success:
+                break
+            case .failure(let error):
+                logger.warning("local/hibari reads unknown words with eSpeak NG: its OOV model did not load: \(error)")
+            }
+            return HibariEngine(session: session, phonemizer: phonemizer, scheduler: scheduler)
+        }
+    }
+
+    /// hibari's G2P data, read once for the process on `scheduler`; nil, with a warning, when it
+    /// does not load.
+    static func loadG2P(installation: HibariInstallation, scheduler: SynthesisScheduler, logger: Logger) async
+        -> HibariG2P?
+    {
+        do {
+            return try await scheduler.run {
+                let g2p = try HibariG2P(assets: installation.assetsDirectory)
+                // Decoding the JSON leaves its freed memory in malloc's arenas; given back, the
+                // data costs the server 38 MB of RSS (debug build: 248 MB at start, 210 without).
+                _ = malloc_trim(0)
+                return g2p
+            }
+        } catch {
+            logger.warning(
+                "local/hibari phonemizes with eSpeak NG alone: hibari's G2P data in \(installation.assetsDirectory) did not load: \(error)")
+            return nil
         }
     }
 

@@ -12,8 +12,11 @@ public struct HibariInstallation: Sendable, Equatable {
         self.runtimeLibraryPath = runtimeLibraryPath
     }
 
-    public var modelPath: String { directory + "/hibari/assets/hibari.onnx" }
-    public var vocabularyPath: String { directory + "/hibari/assets/vocab.json" }
+    public var assetsDirectory: String { directory + "/hibari/assets" }
+    public var modelPath: String { assetsDirectory + "/hibari.onnx" }
+    public var vocabularyPath: String { assetsDirectory + "/vocab.json" }
+    /// hibari's reader of words its lexicon does not have (with oov.json beside it).
+    public var oovModelPath: String { assetsDirectory + "/oov.onnx" }
 
     /// Whether the model, its vocabulary and the library are there.
     public var isComplete: Bool {

@@ -1,17 +1,27 @@
 import Foundation
 
-/// Turns text into the phoneme ids hibari reads: eSpeak NG's IPA (American English, multi-letter
-/// phonemes tied), rewritten into the alphabet hibari learned from Kokoro (misaki's: "a^ɪ" is "I",
-/// "t^ʃ" is "ʧ", a flap is "T"), clause punctuation kept, then cut into pieces of at most
-/// `maximumPhonemes` at sentence ends and, inside longer sentences, at clauses and words.
+/// Turns text into the phoneme ids hibari reads, in the alphabet hibari learned from Kokoro
+/// (misaki's), cut into pieces of at most `maximumPhonemes` at sentence ends and, inside longer
+/// sentences, at clauses and words.
+///
+/// With hibari's G2P data (`g2p`), as hibari itself does: its sentences, each read by its own
+/// G2P (normalization, lexicon, tagger), and the words its lexicon does not have read by its
+/// OOV model (`oov`), or, when that is missing or fails, by eSpeak NG, each word on its own,
+/// rewritten into Kokoro's alphabet. Without the G2P data, eSpeak NG reads every
+/// clause (American English, multi-letter phonemes tied) and its IPA is rewritten the same way
+/// ("a^ɪ" is "I", "t^ʃ" is "ʧ", a flap is "T"), clause punctuation kept.
 struct HibariPhonemizer: Sendable {
     let espeak: EspeakEngine
     let vocabulary: [Unicode.Scalar: Int64]
+    var g2p: HibariG2P?
+    var oov: HibariOOV?
 
     /// hibari cuts sentences longer than this at clause punctuation (`MAX_PHONEMES` in tts.py).
     static let maximumPhonemes = 400
     static let espeakVoice = "en-us"
     static let tie: Unicode.Scalar = "^"
+    /// Where hibari cuts a sentence's phonemes into clauses (`_CLAUSE` in tts.py).
+    static let clauseBreak = TextPattern(#"(?<=[,;:—])\s+"#)
 
     /// Reads hibari's vocab.json: one phoneme (a single code point) → id.
     static func vocabulary(contentsOf path: String) throws -> [Unicode.Scalar: Int64] {
@@ -28,6 +38,54 @@ struct HibariPhonemizer: Sendable {
     /// The model's input for each piece of `text`: ids with the 0 pad at both ends. Empty when
     /// nothing in the text can be read.
     func pieces(in text: String) async throws -> [[Int64]] {
+        let spoken = if let g2p { try await clauses(in: text, g2p: g2p) } else { try await espeakClauses(in: text) }
+        return Self.pieces(spoken).map { piece in [0] + piece.compactMap { vocabulary[$0] } + [0] }
+    }
+
+    /// The phonemes of each clause of `text` by hibari's G2P, and whether it ends a sentence.
+    func clauses(in text: String, g2p: HibariG2P) async throws -> [(phonemes: [Unicode.Scalar], endsSentence: Bool)] {
+        let sentences = g2p.sentences(in: EspeakEngine.cleaned(text))
+        let readings = try await unknownWordReadings(sentences.flatMap(g2p.unknownWords))
+        var spoken: [(phonemes: [Unicode.Scalar], endsSentence: Bool)] = []
+        for sentence in sentences {
+            let phonemes = g2p.phonemes(of: sentence) { readings[$0] }
+            for part in Self.clauseBreak.split(phonemes) {
+                let scalars = Self.collapsingSpaces(part.unicodeScalars.filter { $0 == " " || vocabulary[$0] != nil })
+                if !scalars.isEmpty { spoken.append((scalars, false)) }
+            }
+            if !spoken.isEmpty { spoken[spoken.count - 1].endsSentence = true }
+        }
+        return spoken
+    }
+
+    /// The reading of each word by the OOV model, or by eSpeak NG (in Kokoro's alphabet) where
+    /// there is no model or it fails. A word none of whose letters the model knows has none,
+    /// as in hibari.
+    func unknownWordReadings(_ words: [String]) async throws -> [String: String] {
+        var seen = Set<String>()
+        var readings: [String: String] = [:]
+        var unread: [String] = []
+        for word in words where seen.insert(word).inserted {
+            if let oov {
+                do {
+                    if let phonemes = try oov.phonemes(of: word) { readings[word] = phonemes }
+                    continue
+                } catch {
+                    // Read by eSpeak NG below.
+                }
+            }
+            unread.append(word)
+        }
+        guard !unread.isEmpty else { return readings }
+        let ipa = try await espeak.phonemize(unread, voice: Self.espeakVoice, tie: Self.tie)
+        for (word, phonemes) in zip(unread, ipa) {
+            readings[word] = String(String.UnicodeScalarView(Self.kokoro(fromEspeak: phonemes)))
+        }
+        return readings
+    }
+
+    /// The phonemes of each clause of `text` by eSpeak NG, and whether it ends a sentence.
+    func espeakClauses(in text: String) async throws -> [(phonemes: [Unicode.Scalar], endsSentence: Bool)] {
         let clauses = PiperPhonemizer.clauses(in: text)
         guard !clauses.isEmpty else { return [] }
         let phonemes = try await espeak.phonemize(clauses.map(\.text), voice: Self.espeakVoice, tie: Self.tie)
@@ -41,7 +99,7 @@ struct HibariPhonemizer: Sendable {
             }
             spoken.append((scalars, clause.terminator.map(PiperPhonemizer.sentenceEnds.contains) ?? false))
         }
-        return Self.pieces(spoken).map { piece in [0] + piece.compactMap { vocabulary[$0] } + [0] }
+        return spoken
     }
 
     /// Joins clauses into sentences with a space between them, then cuts every sentence longer
@@ -135,7 +193,7 @@ struct HibariPhonemizer: Sendable {
         return result
     }
 
-    private static func collapsingSpaces(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+    private static func collapsingSpaces(_ scalars: some Sequence<Unicode.Scalar>) -> [Unicode.Scalar] {
         var result: [Unicode.Scalar] = []
         for scalar in scalars where !(scalar == " " && (result.isEmpty || result.last == " ")) {
             result.append(scalar)

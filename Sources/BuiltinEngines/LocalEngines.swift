@@ -59,7 +59,7 @@ public struct LocalEngines: Service {
         }
         if let hibari {
             await add("local/hibari", installedIn: "") {
-                try await HibariEngine.start(installation: hibari, espeak: espeak, scheduler: scheduler)
+                try await HibariEngine.start(installation: hibari, espeak: espeak, scheduler: scheduler, logger: logger)
             }
         } else {
             logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")

@@ -106,11 +106,13 @@ enum OnnxTensor: Sendable {
     case float([Float], shape: [Int])
 }
 
-/// A float tensor a session returned.
-struct OnnxFloatTensor: Sendable {
-    var values: [Float]
+/// A tensor a session returned: its values in row-major order and its shape.
+struct OnnxOutput<Element: Sendable>: Sendable {
+    var values: [Element]
     var shape: [Int]
 }
+
+typealias OnnxFloatTensor = OnnxOutput<Float>
 
 /// One loaded model.
 // @unchecked: ONNX Runtime allows concurrent Run calls on one session; the handle is immutable.
@@ -146,6 +148,23 @@ final class OnnxSession: @unchecked Sendable {
     /// Runs the model on `inputs` (by name) and returns the float outputs named in `outputs`,
     /// each with its shape.
     func run(_ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String]) throws -> [OnnxFloatTensor] {
+        try run(inputs, outputs: outputs) { value, name in
+            try tensor(value, name: name, type: ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, as: Float.self)
+        }
+    }
+
+    /// Runs the model on `inputs` and returns its int64 output `output`.
+    func run(_ inputs: [(name: String, tensor: OnnxTensor)], integerOutput output: String) throws -> OnnxOutput<Int64> {
+        let results = try run(inputs, outputs: [output]) { value, name in
+            try tensor(value, name: name, type: ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, as: Int64.self)
+        }
+        return results[0]
+    }
+
+    private func run<Element: Sendable>(
+        _ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String],
+        reading read: (OpaquePointer, String) throws -> OnnxOutput<Element>
+    ) throws -> [OnnxOutput<Element>] {
         let api = runtime.api
         // Input buffers are copied into memory of our own that outlives the Run call.
         var buffers: [UnsafeMutableRawPointer] = []
@@ -175,19 +194,21 @@ final class OnnxSession: @unchecked Sendable {
         }
         return try results.enumerated().map { index, value in
             guard let value else { throw SpeechError.engineFailure("ONNX Runtime returned no \(outputs[index])") }
-            return try floats(of: value, name: outputs[index])
+            return try read(value, outputs[index])
         }
     }
 
-    private func floats(of value: OpaquePointer, name: String) throws -> OnnxFloatTensor {
+    private func tensor<Element: Numeric>(
+        _ value: OpaquePointer, name: String, type expected: ONNXTensorElementDataType, as _: Element.Type
+    ) throws -> OnnxOutput<Element> {
         let api = runtime.api
         var info: OpaquePointer?
         try runtime.check(api.GetTensorTypeAndShape!(value, &info))
         defer { api.ReleaseTensorTypeAndShapeInfo!(info) }
         var type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED
         try runtime.check(api.GetTensorElementType!(info, &type))
-        guard type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT else {
-            throw SpeechError.engineFailure("the model's \(name) is not float (type \(type.rawValue))")
+        guard type == expected else {
+            throw SpeechError.engineFailure("the model's \(name) has type \(type.rawValue), not \(expected.rawValue)")
         }
         var rank = 0
         try runtime.check(api.GetDimensionsCount!(info, &rank))
@@ -198,9 +219,9 @@ final class OnnxSession: @unchecked Sendable {
         guard count >= 0 else { throw SpeechError.engineFailure("the model's \(name) has shape \(shape)") }
         var data: UnsafeMutableRawPointer?
         try runtime.check(api.GetTensorMutableData!(value, &data))
-        guard let data else { return OnnxFloatTensor(values: Array(repeating: 0, count: count), shape: shape) }
-        return OnnxFloatTensor(
-            values: Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: count)),
+        guard let data else { return OnnxOutput(values: Array(repeating: 0, count: count), shape: shape) }
+        return OnnxOutput(
+            values: Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: Element.self), count: count)),
             shape: shape)
     }
 

@@ -267,6 +267,9 @@ struct HibariEngineTests {
     @Test(arguments: [
         "🙂🙃🎉", "Hello\u{0}\u{7}\u{1B}[31m world\u{7F}.", "?!...,;:", "", "   \n ",
         String(repeating: "buffalo", count: 429), "Ünïcödé façade naïve café — 東京 Москва.",
+        String(repeating: "q", count: 3_000), "\u{200B}\u{FEFF}\u{202E}",
+        "99999999999999999999999999 and -$99999999999999999999.99 at 99:99 on 99/99/9999, 1e308 ½ ² Ⅻ.",
+        "[word](/ˈwɜɹd/) {x} <y> 10am 3.2.1 -.5 $.5 No. 7 #1 $5k 12-15 555-123-4567 °C ¢",
     ])
     func oddInputGivesAudioOrAClearError(_ text: String) async throws {
         let engine = try await HibariFixture.engine.value
