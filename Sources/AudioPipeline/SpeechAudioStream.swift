@@ -152,6 +152,9 @@ final class PipelineState: AudioProducer {
         /// Where the piece starts in the input, in code points.
         let offset: Int
         let characters: Int
+        /// The input's code points from the end of the piece before to the end of this one: what
+        /// its audio counts as spoken, so the spaces and punctuation between pieces count too.
+        let billed: Int
         let endsSentence: Bool
         let task: Task<PCMAudio, any Error>
     }
@@ -177,11 +180,14 @@ final class PipelineState: AudioProducer {
     private var followsCut: Duration?
     /// The input up to the last piece started, for the offsets of the words in the next one.
     private var consumed: (index: String.Index, characters: Int)
+    /// The input up to the end of the last piece started, for what the next one bills.
+    private var billedUpTo: (index: String.Index, characters: Int)
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
         self.splitter = SentenceSplitter(stream.text).makeIterator()
         self.consumed = (stream.text.startIndex, 0)
+        self.billedUpTo = (stream.text.startIndex, 0)
     }
 
     deinit {
@@ -205,6 +211,8 @@ final class PipelineState: AudioProducer {
             guard !inFlight.isEmpty else {
                 finished = true
                 guard spokeSamples else { throw SpeechError.unspeakableInput(model: stream.engine.model.id) }
+                // What follows the last piece (spaces, closing punctuation) is spoken with it.
+                sink.spoke(characters: stream.text.unicodeScalars[billedUpTo.index...].count)
                 output += try sink.finish()
                 return output.isEmpty ? nil : output
             }
@@ -245,7 +253,7 @@ final class PipelineState: AudioProducer {
                 output += try sink.write(pause)
                 audioMade += pause.duration
             }
-            sink.spoke(characters: piece.characters)
+            sink.spoke(characters: piece.billed)
             spokeSamples = spokeSamples || !audio.samples.isEmpty
             spokeAPiece = spokeSamples
         }
@@ -313,6 +321,8 @@ final class PipelineState: AudioProducer {
             let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
             consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count
             consumed.index = text.startIndex
+            let billed = stream.text.unicodeScalars[billedUpTo.index..<text.endIndex].count
+            billedUpTo = (text.endIndex, billedUpTo.characters + billed)
             let task = Task {
                 try await SynthesisDeadline.$current.withValue(deadline) {
                     try await engine.synthesize(piece, voice: voice, speed: speed)
@@ -320,7 +330,7 @@ final class PipelineState: AudioProducer {
             }
             inFlight.append(
                 Piece(
-                    text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count,
+                    text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count, billed: billed,
                     endsSentence: SentenceSplitter.endsSentence(piece),
                     task: task))
         }
