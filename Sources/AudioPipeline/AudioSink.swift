@@ -68,8 +68,12 @@ extension PCMAudio {
     /// Below this a sample counts as silence (about -36 dBFS).
     static let silenceThreshold: Int16 = 500
 
-    /// The silence to append so that this audio ends with at least `pause` of it: nothing when
-    /// its own trailing silence is long enough.
+    /// How many samples `duration` of this audio holds.
+    func sampleCount(for duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int((Double(seconds) + Double(attoseconds) * 1e-18) * Double(sampleRate))
+    }
+
     /// This audio with the silence at its start (`leading`) and its end (`trailing`) cut down to
     /// at most `kept` each; the words' times move with the start. Audio that is all silence is
     /// left as it is.
@@ -78,8 +82,7 @@ extension PCMAudio {
             let first = samples.firstIndex(where: { abs(Int32($0)) >= Int32(Self.silenceThreshold) }),
             let last = samples.lastIndex(where: { abs(Int32($0)) >= Int32(Self.silenceThreshold) })
         else { return self }
-        let keep = Int(Double(kept.components.attoseconds) * 1e-18 * Double(sampleRate))
-            + Int(kept.components.seconds) * sampleRate
+        let keep = sampleCount(for: kept)
         let start = leading ? max(first - keep, 0) : 0
         let end = trailing ? min(last + 1 + keep, samples.count) : samples.count
         guard start > 0 || end < samples.count else { return self }
@@ -90,10 +93,11 @@ extension PCMAudio {
         return trimmed
     }
 
+    /// The silence to append so that this audio ends with at least `pause` of it: nothing when
+    /// its own trailing silence is long enough.
     func silencePadding(toLast pause: Duration) -> PCMAudio {
         let trailing = samples.reversed().prefix { abs(Int32($0)) < Int32(Self.silenceThreshold) }.count
-        let (seconds, attoseconds) = pause.components
-        let wanted = Int((Double(seconds) + Double(attoseconds) * 1e-18) * Double(sampleRate))
+        let wanted = sampleCount(for: pause)
         return PCMAudio(samples: [Int16](repeating: 0, count: max(wanted - trailing, 0)), sampleRate: sampleRate)
     }
 }

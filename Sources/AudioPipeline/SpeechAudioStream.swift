@@ -180,14 +180,14 @@ final class PipelineState: AudioProducer {
     private var followsCut: Duration?
     /// The input up to the last piece started, for the offsets of the words in the next one.
     private var consumed: (index: String.Index, characters: Int)
-    /// The input up to the end of the last piece started, for what the next one bills.
-    private var billedUpTo: (index: String.Index, characters: Int)
+    /// Where the last piece started ends in the input, for what the next one bills.
+    private var billedUpTo: String.Index
 
     init(stream: SpeechAudioStream) {
         self.stream = stream
         self.splitter = SentenceSplitter(stream.text).makeIterator()
         self.consumed = (stream.text.startIndex, 0)
-        self.billedUpTo = (stream.text.startIndex, 0)
+        self.billedUpTo = stream.text.startIndex
     }
 
     deinit {
@@ -212,11 +212,12 @@ final class PipelineState: AudioProducer {
                 finished = true
                 guard spokeSamples else { throw SpeechError.unspeakableInput(model: stream.engine.model.id) }
                 // What follows the last piece (spaces, closing punctuation) is spoken with it.
-                sink.spoke(characters: stream.text.unicodeScalars[billedUpTo.index...].count)
+                sink.spoke(characters: stream.text.unicodeScalars[billedUpTo...].count)
                 output += try sink.finish()
                 return output.isEmpty ? nil : output
             }
             let piece = inFlight.removeFirst()
+            let joinPause = Self.joinPause(after: piece.text)
             // Engines leave a pause at both ends of what they speak; where a sentence was cut
             // into pieces (the small first pieces), the halves join as one utterance.
             let audio = try await withTaskCancellationHandler {
@@ -225,8 +226,8 @@ final class PipelineState: AudioProducer {
                 piece.task.cancel()
             }.trimmingSilence(
                 leading: followsCut != nil, trailing: !piece.endsSentence,
-                keeping: max(followsCut ?? .zero, Self.joinPause(after: piece.text)))
-            followsCut = piece.endsSentence ? nil : Self.joinPause(after: piece.text)
+                keeping: max(followsCut ?? .zero, joinPause))
+            followsCut = piece.endsSentence ? nil : joinPause
             try Task.checkCancellation()
             audioMade += audio.duration
             if !audio.samples.isEmpty {
@@ -321,8 +322,8 @@ final class PipelineState: AudioProducer {
             let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
             consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count
             consumed.index = text.startIndex
-            let billed = stream.text.unicodeScalars[billedUpTo.index..<text.endIndex].count
-            billedUpTo = (text.endIndex, billedUpTo.characters + billed)
+            let billed = stream.text.unicodeScalars[billedUpTo..<text.endIndex].count
+            billedUpTo = text.endIndex
             let task = Task {
                 try await SynthesisDeadline.$current.withValue(deadline) {
                     try await engine.synthesize(piece, voice: voice, speed: speed)

@@ -211,12 +211,10 @@ struct SpeechRoutes: Sendable {
             let meter = Meter(lease: current, progress: progress, billing: candidate.billing, fill: fill, serving: serving)
             do {
                 let first = try await meter.start(output, framing: candidate.speech.request.streamFormat)
-                current.served(by: serving.value, model: serving.model)
                 return response(
                     candidate.speech, first: first, meter: meter, cacheHeaders: cacheHeaders, captions: captions,
                     end: end, context: context)
             } catch {
-                current.served(by: serving.value, model: serving.model)
                 ticket.release()
                 failure = error
                 if Self.status(after: error) == .cancelled { break }
