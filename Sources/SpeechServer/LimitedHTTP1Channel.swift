@@ -47,7 +47,9 @@ struct LimitedHTTP1Channel: ServerChildChannel {
             await Self.refuse(value.http)
             return
         }
-        await http.handle(value: value.http, logger: logger)
+        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
+            await http.handle(value: value.http, logger: logger)
+        }
     }
 
     /// 503 in the API's error shape, then close.
