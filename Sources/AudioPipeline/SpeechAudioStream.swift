@@ -292,14 +292,10 @@ final class PipelineState: AudioProducer {
         return seconds.isFinite ? .seconds(min(max(seconds, 0), 3_600)) : .zero
     }
 
-    /// The most characters piece `index` (from 0) may hold: the engine's first-piece length,
-    /// growing `SentenceSplitter.growth`-fold with each piece up to `SentenceSplitter`'s usual limit, so the first audio comes
-    /// soon and later pieces, made while the listener has audio in hand, cost fewer calls.
+    /// The most characters piece `index` (from 0) may hold: the engine's `pieceSizes`, up to
+    /// `SentenceSplitter`'s usual limit.
     func pieceLength(_ index: Int) -> Int {
-        let longest = SentenceSplitter.defaultMaxLength
-        var length = min(max(stream.engine.firstPieceLength, 1), longest)
-        for _ in 0..<min(index, 16) where length < longest { length = min(length * SentenceSplitter.growth, longest) }
-        return length
+        stream.engine.pieceSizes.length(ofPiece: index, longest: SentenceSplitter.defaultMaxLength)
     }
 
     /// The most silence left on each side where a sentence was cut into two pieces: a breath

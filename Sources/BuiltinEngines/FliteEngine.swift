@@ -37,8 +37,10 @@ public final class FliteEngine: SpeechEngine {
     /// A stream's first piece is the first few words (cut at a clause or word boundary): slt
     /// costs about 20 ms of CPU per second of speech, so a whole first sentence of the benchmark
     /// text held the first byte back 0.2 s alone and 0.4 s with the machine loaded; 24
-    /// characters bring it to 94 ms under that load. Later pieces grow twofold each.
-    public var firstPieceLength: Int { 24 }
+    /// characters bring it to 94 ms under that load. Later pieces grow by half each, not twofold:
+    /// with 48 streams started at once, twofold growth left 1-4 of them stalling in their first
+    /// seconds, by half none (`Benchmarks/run capacity`).
+    public var pieceSizes: PieceSizes { PieceSizes(first: 24, growthPercent: 150) }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let name = Self.openAIVoiceMap[voice] ?? voice

@@ -98,9 +98,8 @@ public final class HibariEngine: ScheduledEngine {
     /// A stream's first piece is the first few words (cut at a clause or word boundary, where
     /// hibari cuts long sentences): about 1.5 s of speech, some 25 ms of CPU in a release build,
     /// where a whole first sentence cost 0.62 s to the first byte under load. The pieces after grow
-    /// twofold each (`SentenceSplitter.growth`), so the listener's buffer grows faster than the
-    /// pieces it waits for.
-    public var firstPieceLength: Int { 24 }
+    /// twofold each, so the listener's buffer grows faster than the pieces it waits for.
+    public var pieceSizes: PieceSizes { PieceSizes(first: 24) }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let pieces = try await phonemizer.pieces(in: text)

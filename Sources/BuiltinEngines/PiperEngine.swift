@@ -127,7 +127,7 @@ public final class PiperEngine: ScheduledEngine {
     /// the first audio waits for the whole first piece. "The lighthouse on the northern cape" (35
     /// characters, 1.8 s of speech) took 0.35 s; with the comma clause after it (54 characters,
     /// 4.5 s), 0.8 s. 40 characters keeps the first byte well under 0.7 s.
-    public var firstPieceLength: Int { 40 }
+    public var pieceSizes: PieceSizes { PiperVoiceSnapshot.pieceSizes }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         try await snapshot().synthesize(text, voice: voice, speed: speed)
@@ -142,7 +142,8 @@ struct PiperVoiceSnapshot: SpeechEngine {
     let voices: PiperVoiceSet
     let scheduler: SynthesisScheduler
 
-    var firstPieceLength: Int { 40 }
+    static let pieceSizes = PieceSizes(first: 40)
+    var pieceSizes: PieceSizes { Self.pieceSizes }
 
     func synthesize(_ text: String, voice name: String, speed: Double) async throws -> PCMAudio {
         guard let (voice, speaker) = voices.resolve(name) else {

@@ -28,9 +28,9 @@ public protocol SpeechEngine: Sendable {
     /// How many pieces of one request may be synthesized at the same time. Engines whose C state
     /// is process-global say 1; the pipeline still overlaps their synthesis with encoding.
     var parallelism: Int { get }
-    /// The most characters the first piece of a request may hold. Engines that are slow per
-    /// piece cut it shorter, so the first audio comes sooner.
-    var firstPieceLength: Int { get }
+    /// How long a request's pieces are: engines that are slow per piece cut the first one
+    /// shorter, so the first audio comes sooner.
+    var pieceSizes: PieceSizes { get }
     /// Synthesizes one piece (a sentence or clause). Runs off the caller's executor: engines do
     /// their blocking C work on threads of their own.
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio
@@ -41,7 +41,7 @@ public protocol SpeechEngine: Sendable {
 }
 
 extension SpeechEngine {
-    public var firstPieceLength: Int { 160 }
+    public var pieceSizes: PieceSizes { PieceSizes(first: 160) }
 
     public func snapshot() -> any SpeechEngine { self }
 }

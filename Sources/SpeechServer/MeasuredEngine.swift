@@ -7,7 +7,7 @@ struct MeasuredEngine: SpeechEngine {
 
     var model: SpeechModel { engine.model }
     var parallelism: Int { engine.parallelism }
-    var firstPieceLength: Int { engine.firstPieceLength }
+    var pieceSizes: PieceSizes { engine.pieceSizes }
 
     func snapshot() -> any SpeechEngine {
         MeasuredEngine(engine: engine.snapshot(), admission: admission)

@@ -145,7 +145,7 @@ final class RecordedEngine: SpeechEngine {
 
     var model: SpeechModel { engine.model }
     var parallelism: Int { engine.parallelism }
-    var firstPieceLength: Int { engine.firstPieceLength }
+    var pieceSizes: PieceSizes { engine.pieceSizes }
     /// How many pieces the engine synthesized, and how many distinct pieces were asked for.
     var syntheses: Int { calls.withLock { $0 } }
     var pieces: Int { recorded.withLock { $0.count } }
