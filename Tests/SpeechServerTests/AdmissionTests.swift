@@ -180,6 +180,30 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
         }
     }
 
+    /// A response's end is checked to have reached the socket before its generation counts as
+    /// completed; short responses following each other on one kept-alive connection, served on
+    /// the connection's own event loop, were once recorded cancelled (the end was counted before
+    /// the route looked for it).
+    @Test func shortStreamsOnOneConnectionAreAllRecordedCompleted() async throws {
+        let harness = try await AdmissionHarness.make(configuration: GatewayConfiguration(admission: .init(measured: false)))
+        await harness.engine.gate.open()
+        try await harness.run { port in
+            let client = TestClient(host: "localhost", port: port, configuration: .init(timeout: .seconds(60)))
+            client.connect()
+            var ids: [String] = []
+            for index in 0..<20 {
+                let response = try await client.execute(harness.request("Short \(index)."))
+                #expect(try pcmSeconds(response) >= 1)
+                ids.append(try #require(response.headers[.generationID]))
+            }
+            try await client.shutdown()
+            for id in ids {
+                let record = try #require(try await harness.store.generation(id: id))
+                #expect(record.status == .completed, "\(id)")
+            }
+        }
+    }
+
     @Test func aClientThatDisconnectsGivesItsSlotBack() async throws {
         let harness = try await AdmissionHarness.make(
             configuration: GatewayConfiguration(
