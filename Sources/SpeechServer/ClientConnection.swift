@@ -7,9 +7,9 @@ struct ClientConnection: Sendable {
 
     /// Starts finding the connection's `ResponseEndWatcher` now, while the request is being
     /// served and the connection surely open (NIO drops a closed channel's handlers), and notes
-    /// how many response ends it has seen so far: at once on the connection's own loop (where
-    /// its tasks run, `EventLoopTaskExecutor`), since a short response may be written whole
-    /// before a turn of the loop scheduled now would come.
+    /// how many response ends it has seen so far: at once when called on the connection's own
+    /// loop, since a short response may be written whole before a turn of the loop scheduled
+    /// now would come.
     func watchEnd() -> ResponseEnd {
         let channel = self.channel
         let find = { () -> ResponseEnd.Found? in
@@ -57,9 +57,9 @@ struct ResponseEnd: Sendable {
 /// are in the socket and fails when the connection closes before that: a reset, a stalled
 /// reader's timeout) and how many ends have been written on the connection.
 ///
-/// A route may ask for its end before the end has reached this handler: its task runs on the
-/// connection's event loop (`EventLoopTaskExecutor`), where the body writer's `finish` hands the
-/// end over in a later turn of the loop. The answer then waits for that end, or for the close.
+/// A route may ask for its end before the end has reached this handler (a task running on the
+/// connection's event loop, where the body writer's `finish` hands the end over in a later turn
+/// of the loop): the answer then waits for that end, or for the close.
 final class ResponseEndWatcher: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart

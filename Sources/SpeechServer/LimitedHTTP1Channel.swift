@@ -47,9 +47,7 @@ struct LimitedHTTP1Channel: ServerChildChannel {
             await Self.refuse(value.http)
             return
         }
-        await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
-            await http.handle(value: value.http, logger: logger)
-        }
+        await http.handle(value: value.http, logger: logger)
     }
 
     /// 503 in the API's error shape, then close.
