@@ -181,9 +181,9 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
     }
 
     /// A response's end is checked to have reached the socket before its generation counts as
-    /// completed; short responses following each other on one kept-alive connection were once
-    /// recorded cancelled while routes ran on the connection's event loop (the end was counted
-    /// before the route looked for it).
+    /// completed; short responses following each other on one kept-alive connection must each
+    /// find their own end (they were recorded cancelled while routes ran on the connection's
+    /// event loop, since reverted).
     @Test func shortStreamsOnOneConnectionAreAllRecordedCompleted() async throws {
         let harness = try await AdmissionHarness.make(configuration: GatewayConfiguration(admission: .init(measured: false)))
         await harness.engine.gate.open()
