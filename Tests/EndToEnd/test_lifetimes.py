@@ -93,7 +93,8 @@ def refused(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
+        # Reset: the SYN reached the backlog of a listener that closed before accepting it.
         return True
 
 
