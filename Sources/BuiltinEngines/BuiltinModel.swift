@@ -9,7 +9,7 @@ extension SpeechModel {
     ) -> SpeechModel {
         SpeechModel(
             id: id, name: name, description: description, created: 1_767_225_600, contextLength: 100_000,
-            pricePerCharacter: "0", voices: voices + openAIVoiceNames, defaultVoice: defaultVoice, supportsSpeed: true,
+            pricePerCharacter: "0", voices: voices + openAIVoiceNames.filter { !voices.contains($0) }, defaultVoice: defaultVoice, supportsSpeed: true,
             voiceVariants: voiceVariants, roster: roster)
     }
 }

@@ -19,15 +19,19 @@ public import SpeechCore
 /// debug build) one intra-op thread took 0.32-0.50 s against 0.38-0.59 s with two, and a bare C
 /// run 419 ms against 518 ms. Hence one thread per run and `parallelism` the core count.
 public final class HibariEngine: ScheduledEngine {
-    public let model = SpeechModel.builtin(
-        id: "local/hibari", name: "Local: hibari (heart)",
-        description: "hibari, built in and offline: a 7.9 MB neural English voice distilled from "
-            + "Kokoro-82M's af_heart, run by ONNX Runtime. Every voice name speaks with the one voice, heart.",
-        voices: [HibariEngine.nativeVoice], defaultVoice: HibariEngine.nativeVoice)
+    public let model: SpeechModel
     public let parallelism: Int
-    private let session: OnnxSession
-    let phonemizer: HibariPhonemizer
+    /// heart, and every voice of the voices folder by name.
+    private let voices: [String: HibariVoice]
+    private let native: HibariVoice
     private let scheduler: SynthesisScheduler
+
+    /// A voice as it is served: its model, and the phonemizer of its accent (shared by the
+    /// voices of that accent).
+    struct HibariVoice: Sendable {
+        let session: OnnxSession
+        let phonemizer: HibariPhonemizer
+    }
 
     static let nativeVoice = "heart"
     /// The pace range the model was trained for (0.5 slow … 2.0 fast, hibari's docs); requests
@@ -35,47 +39,87 @@ public final class HibariEngine: ScheduledEngine {
     static let speeds: ClosedRange<Double> = 0.5...2.0
     static let outputs = ["lh", "theta", "ln", "lr", "phi", "f0"]
 
+    /// The phonemizer heart reads with.
+    var phonemizer: HibariPhonemizer { native.phonemizer }
+
+    /// The phonemizer `voice` reads with (heart's for a name it does not have).
+    func phonemizer(for voice: String) -> HibariPhonemizer { (voices[voice] ?? native).phonemizer }
+
     /// Loads the model and hibari's G2P data from `installation` on `scheduler`, checks the model
     /// has the inputs and outputs hibari's have, and speaks one word so the first request does
-    /// not pay ONNX Runtime's first-run cost. When the G2P data does not load, eSpeak NG
-    /// phonemizes everything, with a warning on `logger`.
+    /// not pay ONNX Runtime's first-run cost. hibari's other voices in `folder` are loaded too,
+    /// with the British G2P data for British voices; one that does not load is skipped with a
+    /// warning. When the G2P data does not load, eSpeak NG phonemizes everything, with a warning
+    /// on `logger`.
     public static func start(
-        installation: HibariInstallation, espeak: EspeakEngine, scheduler: SynthesisScheduler, onnxThreads: Int = 1,
-        logger: Logger = Logger(label: "speechrouter.engines")
+        installation: HibariInstallation, folder: HibariVoiceFolder? = nil, espeak: EspeakEngine,
+        scheduler: SynthesisScheduler, onnxThreads: Int = 1, logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> HibariEngine {
-        let g2p = await loadG2P(installation: installation, scheduler: scheduler, logger: logger)
-        return try await start(on: scheduler, warmUpVoice: nativeVoice) {
+        var found: [HibariVoiceFolder.Voice] = []
+        if let folder {
+            do {
+                let scan = folder.scan(registry: try HibariVoiceFolder.registry(assets: installation.assetsDirectory))
+                found = scan.voices
+                for skipped in scan.skipped { logger.warning("local/hibari does not serve \(skipped)") }
+            } catch {
+                logger.warning("local/hibari serves heart alone: its voices.json did not load: \(error)")
+            }
+        }
+        var accents: [HibariAccent] = [.american]
+        if found.contains(where: { $0.accent == .british }) { accents.append(.british) }
+        var g2ps: [HibariAccent: HibariG2P] = [:]
+        for accent in accents {
+            g2ps[accent] = await loadG2P(installation: installation, accent: accent, scheduler: scheduler, logger: logger)
+        }
+        return try await start(on: scheduler, warmUpVoice: nativeVoice) { [found, accents, g2ps] in
             let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
-            let session = try runtime.session(modelPath: installation.modelPath, threads: onnxThreads)
-            guard try session.inputCount == 2, try session.outputCount == outputs.count else {
-                throw SpeechError.engineFailure(
-                    "\(installation.modelPath) does not have hibari's 2 inputs and 6 outputs")
+            let vocabulary = try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath)
+            var problems: [String] = []
+            func phonemizer(_ accent: HibariAccent) -> HibariPhonemizer {
+                var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2ps[accent] ?? nil)
+                guard phonemizer.g2p != nil else { return phonemizer }
+                do {
+                    phonemizer.oov = try HibariOOV(runtime: runtime, model: installation.oovModelPath(for: accent))
+                } catch {
+                    problems.append(
+                        "local/hibari reads unknown words with eSpeak NG (\(accent.rawValue)): its OOV model did not load: \(error)")
+                }
+                return phonemizer
             }
-            let oov = Result { try HibariOOV(runtime: runtime, model: installation.oovModelPath) }
-            return (session, try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath), oov)
+            let american = phonemizer(.american)
+            let british = accents.contains(.british) ? phonemizer(.british) : american
+            func voice(_ path: String, _ accent: HibariAccent) throws -> HibariVoice {
+                let session = try runtime.session(modelPath: path, threads: onnxThreads)
+                guard try session.inputCount == 2, try session.outputCount == outputs.count else {
+                    throw SpeechError.engineFailure("\(path) does not have hibari's 2 inputs and 6 outputs")
+                }
+                return HibariVoice(session: session, phonemizer: accent == .british ? british : american)
+            }
+            let native = try voice(installation.modelPath, .american)
+            var voices: [String: HibariVoice] = [:]
+            for other in found {
+                do {
+                    voices[other.name] = try voice(other.modelPath, other.accent)
+                } catch {
+                    problems.append("local/hibari does not serve \(other.modelPath): \(error)")
+                }
+            }
+            return (native, voices, problems)
         } then: { loaded in
-            let (session, vocabulary, oov) = loaded
-            var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p)
-            switch oov {
-            case .success(let model) where g2p != nil:
-                phonemizer.oov = model
-            case .success:
-                break
-            case .failure(let error):
-                logger.warning("local/hibari reads unknown words with eSpeak NG: its OOV model did not load: \(error)")
-            }
-            return HibariEngine(session: session, phonemizer: phonemizer, scheduler: scheduler)
+            let (native, voices, problems) = loaded
+            for problem in problems { logger.warning("\(problem)") }
+            return HibariEngine(native: native, voices: voices, scheduler: scheduler)
         }
     }
 
-    /// hibari's G2P data, read once for the process on `scheduler`; nil, with a warning, when it
-    /// does not load.
-    static func loadG2P(installation: HibariInstallation, scheduler: SynthesisScheduler, logger: Logger) async
-        -> HibariG2P?
-    {
+    /// hibari's G2P data for `accent`, read once for the process on `scheduler`; nil, with a
+    /// warning, when it does not load.
+    static func loadG2P(
+        installation: HibariInstallation, accent: HibariAccent, scheduler: SynthesisScheduler, logger: Logger
+    ) async -> HibariG2P? {
         do {
             return try await scheduler.run {
-                let g2p = try HibariG2P(assets: installation.assetsDirectory)
+                let g2p = try HibariG2P(assets: installation.assetsDirectory, accent: accent)
                 // Decoding the JSON leaves its freed memory in malloc's arenas; given back, the
                 // data costs the server 38 MB of RSS (debug build: 248 MB at start, 210 without).
                 _ = malloc_trim(0)
@@ -83,14 +127,23 @@ public final class HibariEngine: ScheduledEngine {
             }
         } catch {
             logger.warning(
-                "local/hibari phonemizes with eSpeak NG alone: hibari's G2P data in \(installation.assetsDirectory) did not load: \(error)")
+                "local/hibari phonemizes with eSpeak NG alone (\(accent.rawValue)): hibari's G2P data in \(installation.assetsDirectory) did not load: \(error)")
             return nil
         }
     }
 
-    private init(session: OnnxSession, phonemizer: HibariPhonemizer, scheduler: SynthesisScheduler) {
-        self.session = session
-        self.phonemizer = phonemizer
+    private init(native: HibariVoice, voices: [String: HibariVoice], scheduler: SynthesisScheduler) {
+        var voices = voices
+        voices[Self.nativeVoice] = native
+        let names = [Self.nativeVoice] + voices.keys.filter { $0 != Self.nativeVoice }.sorted()
+        model = .builtin(
+            id: "local/hibari", name: "Local: hibari (heart)",
+            description: "hibari, built in and offline: a 7.9 MB neural English voice distilled from "
+                + "Kokoro-82M's af_heart, run by ONNX Runtime. hibari's other voices placed in the voices "
+                + "folder are served by name; every other voice name speaks with heart.",
+            voices: names, defaultVoice: Self.nativeVoice)
+        self.native = native
+        self.voices = voices
         self.scheduler = scheduler
         self.parallelism = scheduler.threadCount
     }
@@ -102,11 +155,12 @@ public final class HibariEngine: ScheduledEngine {
     public var pieceSizes: PieceSizes { PieceSizes(first: 24) }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
-        let pieces = try await phonemizer.pieces(in: text)
+        let chosen = voices[voice] ?? native
+        let pieces = try await chosen.phonemizer.pieces(in: text)
         guard !pieces.isEmpty else { return PCMAudio(samples: [], sampleRate: HibariVocoder.sampleRate) }
         let speed = speed.clamped(to: Self.speeds)
         let seed = HibariNoise.seed(text: text, voice: voice, speed: speed)
-        let samples = try await scheduler.run { [session] in
+        let samples = try await scheduler.run { [session = chosen.session] in
             var noise = HibariNoise(seed: seed)
             var samples: [Int16] = []
             for ids in pieces {

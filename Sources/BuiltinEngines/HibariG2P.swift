@@ -2,7 +2,7 @@ import Foundation
 import SpeechCore
 
 /// hibari's own grapheme-to-phoneme step (hibari-tts 0.2.1's g2p package, a port of misaki 0.9.4
-/// for American English): normalize → tokenize → tag → lexicon with part-of-speech and context
+/// for American and British English): normalize → tokenize → tag → lexicon with part-of-speech and context
 /// rules → a fallback for unknown words → stress resolution. Gives a sentence's phonemes in
 /// Kokoro's alphabet, punctuation kept ("Hello there." → "həlˈO ðˈɛɹ.").
 ///
@@ -14,17 +14,17 @@ struct HibariG2P: Sendable {
     let tagger: HibariTagger
     let lexicon: HibariLexicon
 
-    /// Reads hibari's G2P data from its `assets` directory (the gzip-compressed lexicons and
-    /// tagger through zlib).
-    init(assets: String) throws {
+    /// Reads hibari's G2P data for `accent` from its `assets` directory (the gzip-compressed
+    /// lexicons and tagger through zlib).
+    init(assets: String, accent: HibariAccent = .american) throws {
         func json(_ name: String) throws -> Data {
             let path = assets + "/" + name
             return try name.hasSuffix(".gz") ? GzipFile.contents(of: path) : Data(contentsOf: URL(fileURLWithPath: path))
         }
         let decoder = JSONDecoder()
         lexicon = HibariLexicon(
-            gold: try decoder.decode([String: HibariLexicon.Entry].self, from: json("lexicon_us_gold.json.gz")),
-            silver: try decoder.decode([String: String].self, from: json("lexicon_us_silver.json.gz")))
+            gold: try decoder.decode([String: HibariLexicon.Entry].self, from: json(accent.goldLexicon)),
+            silver: try decoder.decode([String: String].self, from: json(accent.silverLexicon)), accent: accent)
         tokenizer = HibariTokenizer(
             exceptions: try decoder.decode([String: [String]].self, from: json("tokenizer_exceptions.json")))
         tagger = HibariTagger(model: try decoder.decode(HibariTagger.Model.self, from: json("tagger.json.gz")))
@@ -35,11 +35,6 @@ struct HibariG2P: Sendable {
     static func malformed(_ file: String, _ part: String) -> SpeechError {
         .engineFailure("hibari's \(file) has no valid \(part)")
     }
-
-    static let files = [
-        "lexicon_us_gold.json.gz", "lexicon_us_silver.json.gz", "tagger.json.gz", "tokenizer_exceptions.json",
-        "normalize.json",
-    ]
 
     // MARK: Sentences
 

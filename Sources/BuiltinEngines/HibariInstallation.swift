@@ -15,8 +15,8 @@ public struct HibariInstallation: Sendable, Equatable {
     public var assetsDirectory: String { directory + "/hibari/assets" }
     public var modelPath: String { assetsDirectory + "/hibari.onnx" }
     public var vocabularyPath: String { assetsDirectory + "/vocab.json" }
-    /// hibari's reader of words its lexicon does not have (with oov.json beside it).
-    public var oovModelPath: String { assetsDirectory + "/oov.onnx" }
+    /// hibari's reader of words its `accent`'s lexicon does not have (with its tables beside it).
+    public func oovModelPath(for accent: HibariAccent) -> String { assetsDirectory + "/" + accent.oovModel }
 
     /// Whether the model, its vocabulary and the library are there.
     public var isComplete: Bool {

@@ -1,10 +1,11 @@
 import Foundation
 
-/// hibari's English lexicon (its lexicon.py, misaki 0.9.4's rules; American English): the gold
-/// dictionary, then the silver, with misaki's special cases for function words, part-of-speech
+/// hibari's English lexicon (its lexicon.py, misaki 0.9.4's rules, American or British English):
+/// the gold dictionary, then the silver, with misaki's special cases for function words, part-of-speech
 /// readings of homographs, -s/-ed/-ing stems of known words, spelled-out initialisms, and
 /// numbers read as cardinals, ordinals, years, decimals and currency amounts. Readings are in
-/// Kokoro's phoneme alphabet.
+/// Kokoro's phoneme alphabet. British English differs in its dictionaries and in three suffix
+/// rules: no flapped t, and ɪ where American English has ᵻ in -es and -ed.
 struct HibariLexicon: Sendable {
     /// A gold entry: one reading, or readings by part of speech ("DEFAULT", "VERB", "NN", …;
     /// a null reading means "not in this role").
@@ -32,11 +33,16 @@ struct HibariLexicon: Sendable {
 
     private let gold: [String: Entry]
     private let silver: [String: String]
+    let accent: HibariAccent
 
-    init(gold: [String: Entry], silver: [String: String]) {
+    init(gold: [String: Entry], silver: [String: String], accent: HibariAccent = .american) {
         self.gold = gold
         self.silver = silver
+        self.accent = accent
     }
+
+    /// The unstressed vowel of the -es and -ed endings: ᵻ (American), ɪ (British).
+    private var reducedVowel: String { accent == .british ? "ɪ" : "ᵻ" }
 
     static let primaryStress: Unicode.Scalar = "ˈ"
     static let secondaryStress: Unicode.Scalar = "ˌ"
@@ -226,7 +232,7 @@ struct HibariLexicon: Sendable {
     private func plural(_ stem: String?) -> String? {
         guard let stem, let last = stem.unicodeScalars.last else { return nil }
         if "ptkfθ".unicodeScalars.contains(last) { return stem + "s" }
-        if "szʃʒʧʤ".unicodeScalars.contains(last) { return stem + "ᵻz" }
+        if "szʃʒʧʤ".unicodeScalars.contains(last) { return stem + reducedVowel + "z" }
         return stem + "z"
     }
 
@@ -260,10 +266,10 @@ struct HibariLexicon: Sendable {
     private func past(_ stem: String?) -> String? {
         guard let stem, let last = stem.unicodeScalars.last else { return nil }
         if "pkfθʃsʧ".unicodeScalars.contains(last) { return stem + "t" }
-        if last == "d" { return stem + "ᵻd" }
+        if last == "d" { return stem + reducedVowel + "d" }
         if last != "t" { return stem + "d" }
         let scalars = Array(stem.unicodeScalars)
-        if scalars.count < 2 { return stem + "ɪd" }
+        if accent == .british || scalars.count < 2 { return stem + "ɪd" }
         if Self.tausBeforeFlap.contains(scalars[scalars.count - 2]) { return stem.dropLastScalars(1) + "ɾᵻd" }
         return stem + "ᵻd"
     }
@@ -286,6 +292,10 @@ struct HibariLexicon: Sendable {
     private func progressive(_ stem: String?) -> String? {
         guard let stem else { return nil }
         let scalars = Array(stem.unicodeScalars)
+        if accent == .british {
+            // A stem ending in ə or a long vowel takes no -ing of its own (misaki's British rule).
+            return scalars.last.map { "əː".unicodeScalars.contains($0) } == true ? nil : stem + "ɪŋ"
+        }
         if scalars.count > 1 && scalars[scalars.count - 1] == "t" && Self.tausBeforeFlap.contains(scalars[scalars.count - 2]) {
             return stem.dropLastScalars(1) + "ɾɪŋ"
         }

@@ -20,7 +20,7 @@ public struct LocalEngines: Service {
     /// process-global, so one engine serves every caller in the process). Piper and hibari join
     /// when their parts are installed (found by `locate()` by default) and load; both phonemize
     /// with the same eSpeak NG engine. An engine that is missing or does not load gets one
-    /// warning on `logger` saying why. Piper also serves the voices in `voices`.
+    /// warning on `logger` saying why. Piper and hibari also serve their voices in `voices`.
     public static func start(
         piper: PiperInstallation? = .locate(), voices: PiperVoiceFolder? = nil, hibari: HibariInstallation? = .locate(),
         logger: Logger = Logger(label: "speechrouter.engines")
@@ -47,6 +47,10 @@ public struct LocalEngines: Service {
                 return nil
             }
         }
+        var voices = voices
+        if let hibari, let registry = try? HibariVoiceFolder.registry(assets: hibari.assetsDirectory) {
+            voices?.otherEnginesFiles = HibariVoiceFolder.fileNames(in: registry)
+        }
         var piperEngine: PiperEngine?
         if let piper {
             piperEngine = await add("local/piper", installedIn: " in \(piper.directory)") {
@@ -59,7 +63,9 @@ public struct LocalEngines: Service {
         }
         if let hibari {
             await add("local/hibari", installedIn: "") {
-                try await HibariEngine.start(installation: hibari, espeak: espeak, scheduler: scheduler, logger: logger)
+                try await HibariEngine.start(
+                    installation: hibari, folder: voices.map { HibariVoiceFolder(directory: $0.directory) }, espeak: espeak,
+                    scheduler: scheduler, logger: logger)
             }
         } else {
             logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")

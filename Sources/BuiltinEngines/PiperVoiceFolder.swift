@@ -2,12 +2,15 @@ import Foundation
 import SpeechCore
 
 /// A folder of Piper voices, `NAME.onnx` beside `NAME.onnx.json`, each served by `local/piper`
-/// under `NAME` (a multi-speaker voice as `NAME:SPEAKER` per speaker).
+/// under `NAME` (a multi-speaker voice as `NAME:SPEAKER` per speaker). hibari's voices may share
+/// the folder (`HibariVoiceFolder`).
 ///
 /// A scan reads every config and checks that every model is a whole ONNX file, so a broken or
 /// half-copied voice is skipped with its reason instead of reaching sherpa-onnx.
 public struct PiperVoiceFolder: Sendable, Equatable {
     public var directory: String
+    /// Files another engine serves from the same folder (hibari's voices), passed over.
+    public var otherEnginesFiles: Set<String> = []
 
     public init(directory: String) {
         self.directory = directory
@@ -38,7 +41,7 @@ public struct PiperVoiceFolder: Sendable, Equatable {
     /// with `.` (a copy in progress) are passed over.
     public func scan() -> Scan {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { !$0.hasPrefix(".") }.sorted()
+            .filter { !$0.hasPrefix(".") && !otherEnginesFiles.contains($0) }.sorted()
         var scan = Scan(voices: [], skipped: [])
         for file in files where file.hasSuffix(".onnx.json") {
             let model = String(file.dropLast(".json".count))

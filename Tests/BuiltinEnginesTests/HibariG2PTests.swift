@@ -46,6 +46,32 @@ enum HibariG2PReference {
     ]
 }
 
+/// The same with British English: `G2P(british=True)` (misaki's British lexicon, suffix rules and
+/// OOV model, which hibari's British voices emma and fable read with).
+enum HibariBritishG2PReference {
+    static let lines: [(text: String, phonemes: String)] = [
+        ("Hello there, how are you today?", "həlˈQ ðˈɛː, hˌW ɑː juː tədˈA?"),
+        (
+            "Dr. Smith lives at 221 Baker St. with Mr. Jones.",
+            "dˈɒktə smˈɪθ lˈɪvz at tˈuː hˈʌndɹəd twˈɛnti wˈʌn bˈAkə stɹˈiːt wɪð mˈɪstə ʤˈQnz."
+        ),
+        (
+            "It costs ¥300, about 2.5 km away at 10:30 am.",
+            "ˌɪt kˈɒsts θɹˈiː hˈʌndɹəd jˈɛn, əbˈWt tˈuː pYnt fˈIv kˈɪləmˌiːtəz əwˈA at tˈɛn θˈɜːti ˌAˈɛm"
+        ),
+        ("We'll record a new record; don't you think so?!", "wˌiːl ɹɪkˈɔːd ɐ njˈuː ɹˈɛkɔːd; dˈQnt juː θˈɪŋk sˌQ?!"),
+        ("The quizzaciously frumptable glorp wandered off.", "ðə kwɪzˈAʃəsli fɹˈʌmptəbᵊl ɡlˈɔːp wˈɒndəd ˈɒf."),
+        (
+            "The water in the garden was better than the butter; she hated it, and he's waiting for the buses.",
+            "ðə wˈɔːtə ɪn ðə ɡˈɑːdᵊn wɒz bˈɛtə ðən ðə bˈʌtə; ʃiː hˈAtɪd ɪt, and hiːz wˈAtɪŋ fɔː ðə bˈʌsɪz."
+        ),
+        (
+            "After the party, they started dancing and laughed at the tomatoes.",
+            "ˈɑːftə ðə pˈɑːti, ðA stˈɑːtɪd dˈɑːnsɪŋ and lˈɑːft at ðə təmˈɑːtQz."
+        ),
+    ]
+}
+
 @Suite(.enabled(if: HibariFixture.installation != nil, "hibari is not installed (scripts/install-hibari)"))
 struct HibariG2PTests {
     static func phonemizer() async throws -> HibariPhonemizer {
@@ -59,6 +85,17 @@ struct HibariG2PTests {
         for (text, expected) in HibariG2PReference.lines {
             let phonemes = g2p.phonemes(of: text) { try? oov.phonemes(of: $0) ?? nil }
             #expect(phonemes == expected, "\(text)")
+        }
+    }
+
+    @Test func britishPhonemesMatchHibarisOwnBritishG2P() throws {
+        let installation = try #require(HibariFixture.installation)
+        let g2p = try HibariG2P(assets: installation.assetsDirectory, accent: .british)
+        let oov = try HibariOOV(
+            runtime: try OnnxRuntime(libraryPath: installation.runtimeLibraryPath),
+            model: installation.oovModelPath(for: .british))
+        for (text, expected) in HibariBritishG2PReference.lines {
+            #expect(g2p.phonemes(of: text) { try? oov.phonemes(of: $0) ?? nil } == expected, "\(text)")
         }
     }
 

@@ -281,3 +281,61 @@ struct HibariEngineTests {
         }
     }
 }
+
+/// hibari's other voices in the voices folder. Their models are fetched by users (none can be
+/// fetched here), so the folder holds heart's own model under emma's file name: a whole model of
+/// the same shape, which is what the folder checks; what makes it emma is the registry's entry,
+/// British, so it reads with the British lexicon.
+@Suite(.enabled(if: HibariFixture.installation != nil, "hibari is not installed (scripts/install-hibari)"))
+struct HibariVoiceFolderTests {
+    static func folder() throws -> HibariVoiceFolder {
+        let installation = try #require(HibariFixture.installation)
+        let directory = try temporaryDirectory()
+        let model = try Data(contentsOf: URL(fileURLWithPath: installation.modelPath))
+        try model.write(to: URL(fileURLWithPath: directory + "/bf_emma.int8.onnx"))
+        try model.prefix(model.count / 2).write(to: URL(fileURLWithPath: directory + "/af_kore.int8.onnx"))
+        try Data(wholeONNX).write(to: URL(fileURLWithPath: directory + "/other.onnx"))
+        return HibariVoiceFolder(directory: directory)
+    }
+
+    @Test func registryVoicesAreFoundByTheirFileAndHalfCopiedOnesSkipped() throws {
+        let installation = try #require(HibariFixture.installation)
+        let registry = try HibariVoiceFolder.registry(assets: installation.assetsDirectory)
+        #expect(
+            HibariVoiceFolder.fileNames(in: registry)
+                == ["bf_emma.int8.onnx", "am_fenrir_v2.int8.onnx", "bm_fable.int8.onnx", "af_kore.int8.onnx"])
+        let folder = try Self.folder()
+        let scan = folder.scan(registry: registry)
+        #expect(scan.voices == [.init(name: "emma", modelPath: folder.directory + "/bf_emma.int8.onnx", accent: .british)])
+        #expect(scan.skipped.map(\.file) == [folder.directory + "/af_kore.int8.onnx"])
+        #expect(scan.skipped.first?.reason.contains("truncated") == true, "\(scan.skipped)")
+        // The Piper scan of the same folder passes over hibari's files when told them.
+        var piper = PiperVoiceFolder(directory: folder.directory)
+        #expect(Set(piper.scan().skipped.map(\.file)).isSuperset(of: scan.skipped.map(\.file) + scan.voices.map(\.modelPath)))
+        piper.otherEnginesFiles = HibariVoiceFolder.fileNames(in: registry)
+        #expect(piper.scan().skipped.map(\.file) == [folder.directory + "/other.onnx"])
+    }
+
+    @Test func aBritishVoiceInTheFolderIsServedWithTheBritishLexicon() async throws {
+        let engine = try await HibariEngine.start(
+            installation: try #require(HibariFixture.installation), folder: try Self.folder(),
+            espeak: try await EspeakEngine.start(), scheduler: Engines.scheduler)
+        #expect(Array(engine.model.voices.prefix(2)) == ["heart", "emma"])
+        #expect(engine.model.voices.count == 15 && !engine.model.voices.contains("kore"))
+        #expect(engine.phonemizer(for: "emma").g2p?.lexicon.accent == .british)
+        #expect(engine.phonemizer(for: "alloy").g2p?.lexicon.accent == .american)
+
+        let text = "The water was better than the butter."
+        let british = try await engine.phonemizer(for: "emma").pieces(in: text)
+        let american = try await engine.phonemizer(for: "heart").pieces(in: text)
+        let vocabulary = engine.phonemizer.vocabulary
+        let ids = { (phonemes: String) in [[0] + phonemes.unicodeScalars.compactMap { vocabulary[$0] } + [0]] }
+        // hibari's G2P(british=True) and G2P() on the same sentence.
+        #expect(british == ids("ðə wˈɔːtə wɒz bˈɛtə ðən ðə bˈʌtə."))
+        #expect(american == ids("ðə wˈɔTəɹ wʌz bˈɛTəɹ ðən ðə bˈʌTəɹ."))
+        let emma = try await engine.synthesize(text, voice: "emma", speed: 1)
+        let heart = try await engine.synthesize(text, voice: "heart", speed: 1)
+        #expect(emma.samples.count > 24_000 && heart.samples.count > 24_000)
+        #expect(emma.samples != heart.samples)
+    }
+}
