@@ -2,6 +2,7 @@ import CMalloc
 import Foundation
 public import Logging
 public import SpeechCore
+import Synchronization
 
 /// `local/hibari`: hibari (hibari-tts 0.2.1, Apache-2.0), a 7.9 MB model distilled from
 /// Kokoro-82M's af_heart voice, run by ONNX Runtime.
@@ -21,17 +22,14 @@ public import SpeechCore
 public final class HibariEngine: ScheduledEngine {
     public let model: SpeechModel
     public let parallelism: Int
-    /// heart, and every voice of the voices folder by name.
-    private let voices: [String: HibariVoice]
+    /// The voices folder, if any.
+    public let folder: HibariVoiceFolder?
     private let native: HibariVoice
+    /// The voices of the folder by name, as the last reload found them.
+    private let installed: Mutex<[String: HibariVoice]>
+    private let roster: VoiceRoster
+    private let loader: HibariVoiceLoader
     private let scheduler: SynthesisScheduler
-
-    /// A voice as it is served: its model, and the phonemizer of its accent (shared by the
-    /// voices of that accent).
-    struct HibariVoice: Sendable {
-        let session: OnnxSession
-        let phonemizer: HibariPhonemizer
-    }
 
     static let nativeVoice = "heart"
     /// The pace range the model was trained for (0.5 slow … 2.0 fast, hibari's docs); requests
@@ -43,73 +41,33 @@ public final class HibariEngine: ScheduledEngine {
     var phonemizer: HibariPhonemizer { native.phonemizer }
 
     /// The phonemizer `voice` reads with (heart's for a name it does not have).
-    func phonemizer(for voice: String) -> HibariPhonemizer { (voices[voice] ?? native).phonemizer }
+    func phonemizer(for voice: String) -> HibariPhonemizer {
+        (installed.withLock { $0[voice] } ?? native).phonemizer
+    }
 
     /// Loads the model and hibari's G2P data from `installation` on `scheduler`, checks the model
     /// has the inputs and outputs hibari's have, and speaks one word so the first request does
-    /// not pay ONNX Runtime's first-run cost. hibari's other voices in `folder` are loaded too,
-    /// with the British G2P data for British voices; one that does not load is skipped with a
-    /// warning. When the G2P data does not load, eSpeak NG phonemizes everything, with a warning
-    /// on `logger`.
+    /// not pay ONNX Runtime's first-run cost; then loads hibari's other voices in `folder` (see
+    /// `reload`). When the G2P data does not load, eSpeak NG phonemizes everything, with a
+    /// warning on `logger`.
     public static func start(
         installation: HibariInstallation, folder: HibariVoiceFolder? = nil, espeak: EspeakEngine,
         scheduler: SynthesisScheduler, onnxThreads: Int = 1, logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> HibariEngine {
-        var found: [HibariVoiceFolder.Voice] = []
-        if let folder {
-            do {
-                let scan = folder.scan(registry: try HibariVoiceFolder.registry(assets: installation.assetsDirectory))
-                found = scan.voices
-                for skipped in scan.skipped { logger.warning("local/hibari does not serve \(skipped)") }
-            } catch {
-                logger.warning("local/hibari serves heart alone: its voices.json did not load: \(error)")
-            }
+        let loader = try await scheduler.run {
+            try HibariVoiceLoader(installation: installation, espeak: espeak, onnxThreads: onnxThreads)
         }
-        var accents: [HibariAccent] = [.american]
-        if found.contains(where: { $0.accent == .british }) { accents.append(.british) }
-        var g2ps: [HibariAccent: HibariG2P] = [:]
-        for accent in accents {
-            g2ps[accent] = await loadG2P(installation: installation, accent: accent, scheduler: scheduler, logger: logger)
+        if folder != nil, let problem = loader.registryProblem {
+            logger.warning("local/hibari serves heart alone: its voices.json did not load: \(problem)")
         }
-        return try await start(on: scheduler, warmUpVoice: nativeVoice) { [found, accents, g2ps] in
-            let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
-            let vocabulary = try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath)
-            var problems: [String] = []
-            func phonemizer(_ accent: HibariAccent) -> HibariPhonemizer {
-                var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2ps[accent] ?? nil)
-                guard phonemizer.g2p != nil else { return phonemizer }
-                do {
-                    phonemizer.oov = try HibariOOV(runtime: runtime, model: installation.oovModelPath(for: accent))
-                } catch {
-                    problems.append(
-                        "local/hibari reads unknown words with eSpeak NG (\(accent.rawValue)): its OOV model did not load: \(error)")
-                }
-                return phonemizer
-            }
-            let american = phonemizer(.american)
-            let british = accents.contains(.british) ? phonemizer(.british) : american
-            func voice(_ path: String, _ accent: HibariAccent) throws -> HibariVoice {
-                let session = try runtime.session(modelPath: path, threads: onnxThreads)
-                guard try session.inputCount == 2, try session.outputCount == outputs.count else {
-                    throw SpeechError.engineFailure("\(path) does not have hibari's 2 inputs and 6 outputs")
-                }
-                return HibariVoice(session: session, phonemizer: accent == .british ? british : american)
-            }
-            let native = try voice(installation.modelPath, .american)
-            var voices: [String: HibariVoice] = [:]
-            for other in found {
-                do {
-                    voices[other.name] = try voice(other.modelPath, other.accent)
-                } catch {
-                    problems.append("local/hibari does not serve \(other.modelPath): \(error)")
-                }
-            }
-            return (native, voices, problems)
-        } then: { loaded in
-            let (native, voices, problems) = loaded
-            for problem in problems { logger.warning("\(problem)") }
-            return HibariEngine(native: native, voices: voices, scheduler: scheduler)
+        let american = await loader.phonemizer(for: .american, on: scheduler, logger: logger)
+        let engine = try await start(on: scheduler, warmUpVoice: nativeVoice) {
+            try loader.voice(at: installation.modelPath, accent: .american, phonemizer: american, stamped: false)
+        } then: { native in
+            HibariEngine(native: native, folder: folder, loader: loader, scheduler: scheduler)
         }
+        await engine.reload(logger: logger)
+        return engine
     }
 
     /// hibari's G2P data for `accent`, read once for the process on `scheduler`; nil, with a
@@ -132,35 +90,89 @@ public final class HibariEngine: ScheduledEngine {
         }
     }
 
-    private init(native: HibariVoice, voices: [String: HibariVoice], scheduler: SynthesisScheduler) {
-        var voices = voices
-        voices[Self.nativeVoice] = native
-        let names = [Self.nativeVoice] + voices.keys.filter { $0 != Self.nativeVoice }.sorted()
+    private init(native: HibariVoice, folder: HibariVoiceFolder?, loader: HibariVoiceLoader, scheduler: SynthesisScheduler) {
+        roster = VoiceRoster([native.rosterEntry(name: Self.nativeVoice)])
         model = .builtin(
             id: "local/hibari", name: "Local: hibari (heart)",
             description: "hibari, built in and offline: a 7.9 MB neural English voice distilled from "
                 + "Kokoro-82M's af_heart, run by ONNX Runtime. hibari's other voices placed in the voices "
                 + "folder are served by name; every other voice name speaks with heart.",
-            voices: names, defaultVoice: Self.nativeVoice)
+            voices: [], defaultVoice: Self.nativeVoice, roster: roster)
         self.native = native
-        self.voices = voices
+        self.folder = folder
+        self.loader = loader
         self.scheduler = scheduler
+        self.installed = Mutex([:])
         self.parallelism = scheduler.threadCount
+    }
+
+    /// Reads the voices folder again and serves the hibari voices it holds now: voices whose
+    /// file did not change stay loaded, new or changed ones are loaded (a British one with the
+    /// British G2P data, read the first time one comes) and speak one word, removed ones go. Each
+    /// file skipped gets one warning on `logger`. Streams already running keep the voices they
+    /// started with (see `snapshot()`). Call it from one task at a time.
+    public func reload(logger: Logger) async {
+        guard let folder, !loader.registry.isEmpty else { return }
+        let registry = loader.registry
+        let scan = (try? await scheduler.run { folder.scan(registry: registry) })
+            ?? HibariVoiceFolder.Scan(voices: [], skipped: [])
+        let current = installed.withLock { $0 }
+        var loaded: [String: HibariVoice] = [:]
+        var skipped = scan.skipped
+        for found in scan.voices {
+            let stamp = FileStamp(path: found.modelPath)
+            if let kept = current[found.name], kept.modelPath == found.modelPath, kept.stamp == stamp {
+                loaded[found.name] = kept
+                continue
+            }
+            let phonemizer = await loader.phonemizer(for: found.accent, on: scheduler, logger: logger)
+            do {
+                let voice = try await scheduler.run { [loader] in
+                    try loader.voice(at: found.modelPath, accent: found.accent, phonemizer: phonemizer, stamped: true)
+                }
+                _ = try await Self.synthesize("Hi.", voice: voice, named: found.name, speed: 1, on: scheduler)
+                loaded[found.name] = voice
+            } catch {
+                skipped.append(.init(file: found.modelPath, reason: PiperVoiceFolder.reason(error)))
+            }
+        }
+        for file in skipped {
+            logger.warning("hibari voice skipped: \(file.file): \(file.reason)")
+        }
+        installed.withLock { $0 = loaded }
+        roster.replace(
+            with: [native.rosterEntry(name: Self.nativeVoice)]
+                + loaded.sorted { $0.key < $1.key }.map { $0.value.rosterEntry(name: $0.key) })
+        logger.info("hibari voices", metadata: ["folder": "\(folder.directory)", "voices": "\(roster.voices.map(\.name))"])
+    }
+
+    /// The voices as they are now, for one request from its first piece to its last.
+    public func snapshot() -> any SpeechEngine {
+        HibariVoiceSnapshot(
+            model: model, parallelism: parallelism, native: native, voices: installed.withLock { $0 },
+            scheduler: scheduler)
     }
 
     /// A stream's first piece is the first few words (cut at a clause or word boundary, where
     /// hibari cuts long sentences): about 1.5 s of speech, some 25 ms of CPU in a release build,
     /// where a whole first sentence cost 0.62 s to the first byte under load. The pieces after grow
     /// twofold each, so the listener's buffer grows faster than the pieces it waits for.
-    public var pieceSizes: PieceSizes { PieceSizes(first: 24) }
+    public var pieceSizes: PieceSizes { Self.pieceSizes }
+    static let pieceSizes = PieceSizes(first: 24)
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
-        let chosen = voices[voice] ?? native
-        let pieces = try await chosen.phonemizer.pieces(in: text)
+        try await snapshot().synthesize(text, voice: voice, speed: speed)
+    }
+
+    /// `text` in `voice`, which a request named `name` (the noise is seeded by the name).
+    static func synthesize(
+        _ text: String, voice: HibariVoice, named name: String, speed: Double, on scheduler: SynthesisScheduler
+    ) async throws -> PCMAudio {
+        let pieces = try await voice.phonemizer.pieces(in: text)
         guard !pieces.isEmpty else { return PCMAudio(samples: [], sampleRate: HibariVocoder.sampleRate) }
         let speed = speed.clamped(to: Self.speeds)
-        let seed = HibariNoise.seed(text: text, voice: voice, speed: speed)
-        let samples = try await scheduler.run { [session = chosen.session] in
+        let seed = HibariNoise.seed(text: text, voice: name, speed: speed)
+        let samples = try await scheduler.run { [session = voice.session] in
             var noise = HibariNoise(seed: seed)
             var samples: [Int16] = []
             for ids in pieces {
@@ -189,5 +201,107 @@ public final class HibariEngine: ScheduledEngine {
             frames: frames, harmonicLogMagnitude: results[0].values, harmonicPhase: results[1].values,
             noiseLogMagnitude: results[2].values, residualLogMagnitude: results[3].values,
             residualPhase: results[4].values, f0: f0.values)
+    }
+}
+
+/// `local/hibari` with the voices installed when a request started: a reload while it plays
+/// changes nothing for it.
+struct HibariVoiceSnapshot: SpeechEngine {
+    let model: SpeechModel
+    let parallelism: Int
+    let native: HibariVoice
+    let voices: [String: HibariVoice]
+    let scheduler: SynthesisScheduler
+
+    var pieceSizes: PieceSizes { HibariEngine.pieceSizes }
+
+    func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+        try await HibariEngine.synthesize(text, voice: voices[voice] ?? native, named: voice, speed: speed, on: scheduler)
+    }
+}
+
+/// One hibari voice as it is served: its model's session, the phonemizer of its accent (shared
+/// by the voices of that accent), and its file's size and time (nil for the packaged heart).
+struct HibariVoice: Sendable {
+    let session: OnnxSession
+    let phonemizer: HibariPhonemizer
+    let accent: HibariAccent
+    let modelPath: String
+    let stamp: FileStamp?
+
+    /// The voice in `/models` and in the speech cache's key: replacing its file changes its
+    /// identity.
+    func rosterEntry(name: String) -> VoiceRoster.Voice {
+        let identity = stamp.map { "\(modelPath) \($0.size)@\($0.modified.timeIntervalSince1970) \(accent.rawValue)" } ?? ""
+        return VoiceRoster.Voice(name: name, language: accent == .british ? "en-gb" : "en-us", identity: identity)
+    }
+}
+
+/// What hibari's voices are loaded with: ONNX Runtime, the model's vocabulary, hibari's
+/// registry of voices, and one phonemizer per accent, each made the first time a voice needs it.
+final class HibariVoiceLoader: Sendable {
+    let installation: HibariInstallation
+    let runtime: OnnxRuntime
+    let espeak: EspeakEngine
+    let vocabulary: [Unicode.Scalar: Int64]
+    let onnxThreads: Int
+    /// hibari's voices by name (empty when voices.json did not load, with the reason in
+    /// `registryProblem`).
+    let registry: [String: HibariVoiceFolder.Entry]
+    let registryProblem: String?
+    private let phonemizers = Mutex<[HibariAccent: HibariPhonemizer]>([:])
+
+    /// Opens ONNX Runtime and reads the vocabulary and registry: blocking work.
+    init(installation: HibariInstallation, espeak: EspeakEngine, onnxThreads: Int) throws {
+        self.installation = installation
+        self.espeak = espeak
+        self.onnxThreads = onnxThreads
+        runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
+        vocabulary = try HibariPhonemizer.vocabulary(contentsOf: installation.vocabularyPath)
+        do {
+            registry = try HibariVoiceFolder.registry(assets: installation.assetsDirectory)
+            registryProblem = nil
+        } catch {
+            registry = [:]
+            registryProblem = "\(error)"
+        }
+    }
+
+    /// The phonemizer of `accent`: hibari's G2P data and OOV model for it, read on `scheduler`
+    /// the first time (eSpeak NG alone, with a warning on `logger`, when they do not load).
+    func phonemizer(for accent: HibariAccent, on scheduler: SynthesisScheduler, logger: Logger) async
+        -> HibariPhonemizer
+    {
+        if let made = phonemizers.withLock({ $0[accent] }) { return made }
+        let g2p = await HibariEngine.loadG2P(
+            installation: installation, accent: accent, scheduler: scheduler, logger: logger)
+        var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p)
+        if g2p != nil {
+            let model = installation.oovModelPath(for: accent)
+            do {
+                phonemizer.oov = try await scheduler.run { [runtime] in try HibariOOV(runtime: runtime, model: model) }
+            } catch {
+                logger.warning(
+                    "local/hibari reads unknown words with eSpeak NG (\(accent.rawValue)): its OOV model did not load: \(error)")
+            }
+        }
+        return phonemizers.withLock { made in
+            if let earlier = made[accent] { return earlier }
+            made[accent] = phonemizer
+            return phonemizer
+        }
+    }
+
+    /// Loads the model at `path` and checks it has hibari's inputs and outputs: blocking work.
+    func voice(at path: String, accent: HibariAccent, phonemizer: HibariPhonemizer, stamped: Bool) throws
+        -> HibariVoice
+    {
+        let session = try runtime.session(modelPath: path, threads: onnxThreads)
+        guard try session.inputCount == 2, try session.outputCount == HibariEngine.outputs.count else {
+            throw SpeechError.engineFailure("\(path) does not have hibari's 2 inputs and 6 outputs")
+        }
+        return HibariVoice(
+            session: session, phonemizer: phonemizer, accent: accent, modelPath: path,
+            stamp: stamped ? FileStamp(path: path) : nil)
     }
 }

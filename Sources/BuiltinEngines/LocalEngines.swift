@@ -13,6 +13,8 @@ public struct LocalEngines: Service {
     public let scheduler: SynthesisScheduler
     /// `local/piper`, when it is served, for reloading its voices.
     public let piper: PiperEngine?
+    /// `local/hibari`, when it is served, for reloading its voices.
+    public let hibari: HibariEngine?
 
     /// Starts every built-in engine. Flite, Piper and hibari share one `SynthesisScheduler` with
     /// a thread per core, so every request's pieces compete by deadline, whatever the engine;
@@ -61,8 +63,9 @@ public struct LocalEngines: Service {
             let hint = "scripts/install-piper makes .piper/; SPEECHROUTER_PIPER_DIR or piper_directory names another"
             logger.warning("local/piper is not served: no complete Piper installation found (\(hint))")
         }
+        var hibariEngine: HibariEngine?
         if let hibari {
-            await add("local/hibari", installedIn: "") {
+            hibariEngine = await add("local/hibari", installedIn: "") {
                 try await HibariEngine.start(
                     installation: hibari, folder: voices.map { HibariVoiceFolder(directory: $0.directory) }, espeak: espeak,
                     scheduler: scheduler, logger: logger)
@@ -70,7 +73,7 @@ public struct LocalEngines: Service {
         } else {
             logger.warning("local/hibari is not served: no hibari installation found (scripts/install-hibari makes .hibari/)")
         }
-        return LocalEngines(engines: engines, scheduler: scheduler, piper: piperEngine)
+        return LocalEngines(engines: engines, scheduler: scheduler, piper: piperEngine, hibari: hibariEngine)
     }
 
     public func run() async throws {

@@ -138,7 +138,9 @@ struct Serve: AsyncParsableCommand {
         // Started together; at SIGTERM or SIGINT shut down in reverse order: the server first
         // (streams in flight get the grace period), then what those streams still need.
         // SIGHUP reloads the voices folder (see VoiceReload).
-        let reload: [any Service] = engines.piper.map { [VoiceReload(piper: $0, logger: logger)] } ?? []
+        let reload: [any Service] =
+            engines.piper == nil && engines.hibari == nil
+            ? [] : [VoiceReload(piper: engines.piper, hibari: engines.hibari, logger: logger)]
         let services: [any Service] =
             [store, engines, client, gateway.ledger, janitor] + reload
             + [GatewayServer(application: application, grace: .milliseconds(Int(shutdownGrace * 1000)))]

@@ -3,16 +3,18 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads `local/piper`'s voices folder at each `SIGHUP`, until graceful shutdown. Streams in
-/// flight keep the voices they started with.
+/// Reloads the voices folder for `local/piper` and `local/hibari` at each `SIGHUP`, until
+/// graceful shutdown. Streams in flight keep the voices they started with.
 struct VoiceReload: Service {
-    let piper: PiperEngine
+    let piper: PiperEngine?
+    let hibari: HibariEngine?
     let logger: Logger
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            logger.info("SIGHUP: reloading the Piper voices")
-            await piper.reload(logger: logger)
+            logger.info("SIGHUP: reloading the voices folder")
+            await piper?.reload(logger: logger)
+            await hibari?.reload(logger: logger)
         }
     }
 }

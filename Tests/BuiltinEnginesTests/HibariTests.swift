@@ -1,5 +1,6 @@
 import AudioPipeline
 import Foundation
+import Logging
 import SpeechCore
 import Testing
 
@@ -337,5 +338,31 @@ struct HibariVoiceFolderTests {
         let heart = try await engine.synthesize(text, voice: "heart", speed: 1)
         #expect(emma.samples.count > 24_000 && heart.samples.count > 24_000)
         #expect(emma.samples != heart.samples)
+    }
+
+    @Test func aReloadServesTheFolderAsItIsWhileEarlierSnapshotsKeepTheirVoices() async throws {
+        let folder = try Self.folder()
+        let engine = try await HibariEngine.start(
+            installation: try #require(HibariFixture.installation), folder: folder,
+            espeak: try await EspeakEngine.start(), scheduler: Engines.scheduler)
+        let identity = try #require(engine.model.roster).identity(of: "emma")
+        #expect(identity.contains("bf_emma.int8.onnx") && identity.hasSuffix(" gb"))
+        let playing = engine.snapshot()
+        let text = "The water was better than the butter."
+        let emma = try await playing.synthesize(text, voice: "emma", speed: 1)
+
+        try FileManager.default.removeItem(atPath: folder.directory + "/bf_emma.int8.onnx")
+        await engine.reload(logger: Logger(label: "test"))
+        #expect(!engine.model.voices.contains("emma") && engine.model.voices.first == "heart")
+        #expect(engine.phonemizer(for: "emma").g2p?.lexicon.accent == .american, "emma's name now speaks with heart")
+        #expect(try await playing.synthesize(text, voice: "emma", speed: 1).samples == emma.samples)
+
+        let model = try Data(contentsOf: URL(fileURLWithPath: try #require(HibariFixture.installation).modelPath))
+        try model.write(to: URL(fileURLWithPath: folder.directory + "/bm_fable.int8.onnx"))
+        await engine.reload(logger: Logger(label: "test"))
+        #expect(Array(engine.model.voices.prefix(2)) == ["heart", "fable"])
+        #expect(engine.model.voices.filter { $0 == "fable" }.count == 1, "OpenAI's fable is hibari's fable now")
+        #expect(engine.phonemizer(for: "fable").g2p?.lexicon.accent == .british)
+        #expect(try #require(engine.model.roster).identity(of: "fable").contains("bm_fable.int8.onnx"))
     }
 }

@@ -1,12 +1,14 @@
 """hibari's other voices in the voices folder: a file named as hibari's registry names it
-(`bf_emma.int8.onnx` for emma) is served by local/hibari under the registry's name, and a British
-voice reads with the British lexicon. The real emma cannot be fetched here, so heart's own model
+(`bf_emma.int8.onnx` for emma) is served by local/hibari under the registry's name, from start or
+after SIGHUP, and a British voice reads with the British lexicon. The real emma cannot be fetched here, so heart's own model
 is copied under emma's file name: a whole model of hibari's shape, which is all the folder checks."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,16 @@ def model(server, name: str) -> dict:
     return response.json()["data"]
 
 
+def install(voices: Path, file: str) -> None:
+    shutil.copyfile(HIBARI_MODEL, voices / f".{file}.tmp")
+    (voices / f".{file}.tmp").rename(voices / file)
+
+
 def test_a_hibari_voice_in_the_folder_is_served_by_its_registry_name(tmp_path: Path):
     data = tmp_path / "data"
     voices = data / "voices"
     voices.mkdir(parents=True)
-    shutil.copyfile(HIBARI_MODEL, voices / ".bf_emma.tmp")
-    (voices / ".bf_emma.tmp").rename(voices / "bf_emma.int8.onnx")
+    install(voices, "bf_emma.int8.onnx")
     server = start_server(data, startup_timeout=300)
     try:
         hibari = model(server, "local/hibari")
@@ -52,5 +58,37 @@ def test_a_hibari_voice_in_the_folder_is_served_by_its_registry_name(tmp_path: P
             spoken[voice] = response.content
         # The same model, read with other phonemes (British: no r after vowels, no flapped t).
         assert spoken["emma"] != spoken["heart"]
+    finally:
+        stop_server(server)
+
+
+def test_sighup_serves_a_hibari_voice_copied_in_and_drops_one_removed(tmp_path: Path):
+    data = tmp_path / "data"
+    voices = data / "voices"
+    voices.mkdir(parents=True)
+    server = start_server(data, startup_timeout=300)
+    try:
+        assert "kore" in HIBARI_MODEL.parent.joinpath("voices.json").read_text()
+        before = server.speech({"model": "local/hibari", "input": "Good morning.", "voice": "kore"})
+        assert before.status_code == 400, before.text  # not a voice local/hibari has yet
+        install(voices, "af_kore.int8.onnx")
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 120
+        while "kore" not in model(server, "local/hibari")["supported_voices"]:
+            assert time.monotonic() < deadline, f"kore never served:\n{server.log_tail()}"
+            server.assert_alive()
+            time.sleep(0.2)
+        response = server.speech({"model": "local/hibari", "input": "Good morning.", "voice": "kore",
+                                  "response_format": "pcm"})
+        assert response.status_code == 200, response.text
+        assert pcm_seconds(response.content) > 0.5 and pcm_peak(response.content) > 1000
+
+        (voices / "af_kore.int8.onnx").unlink()
+        server.process.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 120
+        while "kore" in model(server, "local/hibari")["supported_voices"]:
+            assert time.monotonic() < deadline, f"kore still served:\n{server.log_tail()}"
+            time.sleep(0.2)
+        server.assert_alive()
     finally:
         stop_server(server)
