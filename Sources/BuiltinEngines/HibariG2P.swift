@@ -90,11 +90,31 @@ struct HibariG2P: Sendable {
         return words
     }
 
+    /// The tagged tokens of `text`, where `[word](/phonemes/)` is one token read as `phonemes`
+    /// (hibari's markup; a link of another form is one token read as usual).
     private func tokens(in text: String) -> [HibariToken] {
+        var tokens: [HibariToken] = []
+        var rest = text.startIndex
+        for link in TextLink.links(in: text) {
+            tokens += taggedTokens(in: String(text[rest..<link.whole.lowerBound]))
+            let target = text[link.target]
+            let phonemes =
+                target.count > 1 && target.first == "/" && target.last == "/"
+                ? String(target.dropFirst().reversed().drop { $0 == "/" }.reversed()) : nil
+            let spaceAfter = link.whole.upperBound < text.endIndex && text[link.whole.upperBound].isWhitespace
+            tokens.append(
+                HibariToken(text: String(text[link.text]), tag: "NN", spaceAfter: spaceAfter, phonemes: phonemes, rating: 5))
+            rest = link.whole.upperBound
+        }
+        return tokens + taggedTokens(in: String(text[rest...]))
+    }
+
+    private func taggedTokens(in text: String) -> [HibariToken] {
         let pieces = tokenizer.tokens(in: text)
         let tags = tagger.tags(of: pieces.map(\.text))
         return zip(pieces, tags).map { HibariToken(text: $0.text, tag: $1, spaceAfter: $0.spaceAfter) }
     }
+
 
     static let subtoken = TextPattern(
         #"^['‘’]+|[A-ZÀ-ÖØ-Þ](?=[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ])|(?:^-)?(?:\d?[,.]?\d)+|[-_]+|['‘’]{2,}"#

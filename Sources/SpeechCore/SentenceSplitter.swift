@@ -4,7 +4,8 @@
 /// a bounded amount of audio however the text is written. The first piece's limit is
 /// `firstMaxLength`, and each piece after may be `growth` times longer than the one before, up to
 /// `maxLength`: small at the start, so the first audio comes soon, and larger once the listener
-/// has a buffer (fewer, longer pieces cost less per character and sound more natural).
+/// has a buffer (fewer, longer pieces cost less per character and sound more natural). A
+/// `[word](/phonemes/)` (hibari's markup, `TextLink`) is not cut at its spaces or commas.
 public struct SentenceSplitter: Sequence, Sendable {
     public var text: String
     public var maxLength: Int
@@ -33,6 +34,8 @@ public struct SentenceSplitter: Sequence, Sendable {
         var position: String.Index
         /// The limit of the next piece: `firstMaxLength`, then `growth` times the last, up to `maxLength`.
         var limit: Int
+        /// The text's links, in order; those before `position` are dropped as it passes them.
+        var links: ArraySlice<TextLink>
 
         init(text: String, maxLength: Int, firstMaxLength: Int) {
             self.text = text
@@ -40,6 +43,7 @@ public struct SentenceSplitter: Sequence, Sendable {
             self.firstMaxLength = firstMaxLength
             self.position = text.startIndex
             self.limit = firstMaxLength
+            self.links = text.contains("](") ? TextLink.links(in: text)[...] : []
         }
 
         public mutating func next() -> Substring? {
@@ -64,7 +68,9 @@ public struct SentenceSplitter: Sequence, Sendable {
             return nil
         }
 
-        private func pieceEnd(from start: String.Index, limit: Int) -> String.Index {
+        private mutating func pieceEnd(from start: String.Index, limit: Int) -> String.Index {
+            while let link = links.first, link.whole.upperBound <= start { links.removeFirst() }
+            var upcoming = links
             var index = start
             var count = 0
             var lastSoftBreak: String.Index?
@@ -73,16 +79,26 @@ public struct SentenceSplitter: Sequence, Sendable {
                 let character = text[index]
                 let next = text.index(after: index)
                 count += 1
+                while let link = upcoming.first, link.whole.upperBound <= index { upcoming.removeFirst() }
+                let inLink = upcoming.first.map { $0.whole.lowerBound < index } ?? false
                 if character.isNewline { return next }
-                if Self.sentenceEnds.contains(character) {
+                if !inLink, Self.sentenceEnds.contains(character) {
                     if next == text.endIndex || text[next].isWhitespace { return next }
                 }
-                if character.isWhitespace { lastSpace = next }
-                if Self.softBreaks.contains(character), next < text.endIndex, text[next].isWhitespace {
+                if character.isWhitespace && !inLink { lastSpace = next }
+                if !inLink, Self.softBreaks.contains(character), next < text.endIndex, text[next].isWhitespace {
                     lastSoftBreak = next
                 }
                 if count >= limit {
-                    return lastSoftBreak ?? lastSpace ?? next
+                    if let cut = lastSoftBreak ?? lastSpace { return cut }
+                    // A link longer than the limit, from the piece's start: whole, unless it is
+                    // longer than any piece may be.
+                    if inLink, let link = upcoming.first,
+                        text.distance(from: link.whole.lowerBound, to: link.whole.upperBound) <= maxLength
+                    {
+                        return link.whole.upperBound
+                    }
+                    return next
                 }
                 index = next
             }

@@ -99,6 +99,23 @@ struct HibariG2PTests {
         }
     }
 
+    /// hibari's markup: `[word](/phonemes/)` reads the word as written between the slashes;
+    /// a link of another form reads its text. Expected: hibari's `G2P()` on each line.
+    @Test func markupSetsAWordsPhonemes() async throws {
+        let phonemizer = try await Self.phonemizer()
+        let g2p = try #require(phonemizer.g2p)
+        let oov = try #require(phonemizer.oov)
+        let lines = [
+            ("I love [Kokoro](/kˈOkəɹO/) voices.", "ˌI lˈʌv kˈOkəɹO vˈYsᵻz."),
+            ("Say [tomato](/təmˈɑːtQ/), not tomato!", "sˈA təmˈɑːtQ, nˌɑt təmˈATO!"),
+            ("A [link](http://x.y) here.", "ɐ lˈɪŋk hˈɪɹ."),
+            ("[[a](/bˈi/) and [b] (c).", "bˈi ænd bˈi (sˈi)."),
+        ]
+        for (text, expected) in lines {
+            #expect(g2p.phonemes(of: text) { try? oov.phonemes(of: $0) ?? nil } == expected, "\(text)")
+        }
+    }
+
     /// What the model is given: the reference's phonemes as ids, pads at both ends (eSpeak NG
     /// alone read "3" and "4th" otherwise).
     @Test func theModelReadsHibarisPhonemes() async throws {

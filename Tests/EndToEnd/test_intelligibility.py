@@ -216,3 +216,16 @@ def test_other_builtin_voices_for_comparison(server, hibari, speech_models, reco
         pytest.skip(f"{model} is not listed by /models")
     references, hypotheses, _ = heard(server, recognizer, model)
     report(capsys, f"{model} (comparison only)", references, hypotheses)
+
+
+def test_hibari_markup_sets_a_words_phonemes(server, hibari, recognizer):
+    """`[word](/phonemes/)`: the written word is read as the phonemes say, here a whole other word,
+    with the first piece's limit (24 characters) falling inside the link."""
+    spoken = {}
+    for text in ("The big brown [cat](/dˈɔɡ/) barked at the mailman.", "The big brown cat barked at the mailman."):
+        response = server.speech({"model": "local/hibari", "input": text, "response_format": "pcm"})
+        assert response.status_code == 200, response.text
+        spoken[text] = normalize(transcribe(recognizer, response.content))
+    marked, plain = spoken.values()
+    assert "dog" in marked and "cat" not in marked, marked
+    assert "cat" in plain and "dog" not in plain, plain

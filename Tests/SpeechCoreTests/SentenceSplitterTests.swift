@@ -8,6 +8,30 @@ import Testing
         #expect(pieces == ["Hello there.", "How are you?", "Fine!", "New line;", "next part"])
     }
 
+    /// hibari's markup, `[word](/phonemes/)`, stays whole in one piece: not cut at its spaces,
+    /// commas or periods, whatever the limit.
+    @Test func aLinkIsNotCutInside() {
+        let text = "Welcome to [New York](/njˈu jˈɔɹk/), Dr. Smith. See [Dr. No, again](/dˈɑktəɹ nˈO/) now."
+        var iterator = SentenceSplitter(text, maxLength: 30).makeIterator()
+        var pieces: [String] = []
+        while let piece = iterator.next(maxLength: 16) { pieces.append(String(piece)) }
+        #expect(pieces == ["Welcome to", "[New York](/njˈu jˈɔɹk/)", ", Dr.", "Smith.", "See", "[Dr. No, again](/dˈɑktəɹ nˈO/)", "now."])
+        // A link longer than any piece may be is cut like other text.
+        var short = SentenceSplitter(text, maxLength: 20).makeIterator()
+        #expect(short.next(maxLength: 16) == "Welcome to")
+        #expect(short.next(maxLength: 16) == "[New York](/njˈu")
+    }
+
+    @Test func linksAreFoundAsHibarisPatternFindsThem() {
+        func found(_ text: String) -> [String] {
+            TextLink.links(in: text).map { "\(text[$0.text])|\(text[$0.target])" }
+        }
+        #expect(found("[[a](/b/) [] [c](d) [e] (f) [g](") == ["[a|/b/", "c|d"])
+        #expect(found("x [a]] (b) [c]([d](e)") == ["c|[d](e"])
+        #expect(found(String(repeating: "[", count: 100_000)).isEmpty)
+        #expect(found(String(repeating: "[a](", count: 10_000)).isEmpty)
+    }
+
     @Test func decimalPointsDoNotEndSentences() {
         #expect(SentenceSplitter("Pi is 3.14 exactly. Yes.").map(String.init) == ["Pi is 3.14 exactly.", "Yes."])
     }
