@@ -1,12 +1,12 @@
 """Real-time capacity of the built-in engines, and what happens past it, in one run.
 
-    python3 Benchmarks/bench_capacity.py [--engines flite,piper] [--overload 100] [--json FILE]
+    python3 Benchmarks/bench_capacity.py [--engines flite,piper,hibari] [--overload 100] [--json FILE]
                                          [--ladder 2,4] [--characters 1000] [--settle 5]
 
 A quick smoke run, with a debug build: `--ladder 1,2 --overload 8 --characters 200 --settle 1`
 (the numbers of the issue come from a release build on a quiet machine, with the defaults).
 
-For each engine (local/flite, local/piper) it starts the server binary (as bench_local.py finds
+For each engine (local/flite, local/piper; local/hibari when asked) it starts the server binary (as bench_local.py finds
 it) twice on a temporary data dir:
 
 1. Capacity, admission off (`"admission": {"measured": false}`): N concurrent pcm streams of
@@ -37,6 +37,7 @@ from bench_local import TEXT_PATH, concurrent_streams, default_binary, start_ser
 LADDERS = {
     "flite": {"model": "local/flite", "voice": "slt", "ladder": [16, 32, 48, 64, 80, 96, 128]},
     "piper": {"model": "local/piper", "voice": "joe", "ladder": [4, 8, 12, 16, 20, 24, 32]},
+    "hibari": {"model": "local/hibari", "voice": "heart", "ladder": [25, 50, 75, 100, 125]},
 }
 
 

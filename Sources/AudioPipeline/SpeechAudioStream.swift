@@ -6,7 +6,8 @@ import Synchronization
 /// Text is cut into pieces (`SentenceSplitter`); each piece is synthesized by the engine,
 /// resampled to 24 kHz and pushed through one encoder, so the pieces join into one continuous
 /// stream. Work is pulled: nothing is synthesized until the consumer asks, and at most
-/// `engine.parallelism` pieces are in flight, so memory stays bounded however long the input.
+/// `engine.parallelism + engine.queuedPieces` pieces are in flight, so memory stays bounded
+/// however long the input.
 /// Pieces start small, so the first audio comes soon, and grow as the stream gets ahead; each
 /// carries the moment its listener will need it (`SynthesisDeadline`), so a piece queued ahead
 /// waits behind other streams' more urgent ones.
@@ -310,7 +311,7 @@ final class PipelineState: AudioProducer {
     static let sentencePause = Duration.milliseconds(250)
 
     private func fill() {
-        while inFlight.count < max(stream.engine.parallelism, 1),
+        while inFlight.count < max(stream.engine.parallelism, 1) + min(max(stream.engine.queuedPieces, 0), 8),
             let text = splitter.next(maxLength: pieceLength(piecesStarted))
         {
             piecesStarted += 1

@@ -41,6 +41,7 @@ public final class FliteEngine: SpeechEngine {
     /// with 48 streams started at once, twofold growth left 1-4 of them stalling in their first
     /// seconds, by half none (`Benchmarks/run capacity`).
     public var pieceSizes: PieceSizes { PieceSizes(first: 24, growthPercent: 150) }
+    public var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let name = Self.openAIVoiceMap[voice] ?? voice

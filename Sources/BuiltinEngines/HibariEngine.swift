@@ -158,6 +158,7 @@ public final class HibariEngine: ScheduledEngine {
     /// where a whole first sentence cost 0.62 s to the first byte under load. The pieces after grow
     /// twofold each, so the listener's buffer grows faster than the pieces it waits for.
     public var pieceSizes: PieceSizes { Self.pieceSizes }
+    public var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
     static let pieceSizes = PieceSizes(first: 24)
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
@@ -214,6 +215,7 @@ struct HibariVoiceSnapshot: SpeechEngine {
     let scheduler: SynthesisScheduler
 
     var pieceSizes: PieceSizes { HibariEngine.pieceSizes }
+    var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         try await HibariEngine.synthesize(text, voice: voices[voice] ?? native, named: voice, speed: speed, on: scheduler)

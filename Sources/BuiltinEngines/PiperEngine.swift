@@ -128,6 +128,7 @@ public final class PiperEngine: ScheduledEngine {
     /// characters, 1.8 s of speech) took 0.35 s; with the comma clause after it (54 characters,
     /// 4.5 s), 0.8 s. 40 characters keeps the first byte well under 0.7 s.
     public var pieceSizes: PieceSizes { PiperVoiceSnapshot.pieceSizes }
+    public var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         try await snapshot().synthesize(text, voice: voice, speed: speed)
@@ -144,6 +145,7 @@ struct PiperVoiceSnapshot: SpeechEngine {
 
     static let pieceSizes = PieceSizes(first: 40)
     var pieceSizes: PieceSizes { Self.pieceSizes }
+    var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
     func synthesize(_ text: String, voice name: String, speed: Double) async throws -> PCMAudio {
         guard let (voice, speaker) = voices.resolve(name) else {

@@ -19,6 +19,13 @@ import Glibc
 /// The queue and the threads' lifetimes are guarded by one `NSCondition`; the work itself runs
 /// outside it.
 public final class SynthesisScheduler: @unchecked Sendable {
+    /// What one request keeps queued here beyond a piece per thread (its engine's
+    /// `queuedPieces`): one more, so a thread that finishes early takes the request's next piece
+    /// (one Flite stream alone, 2,000 characters: 0.92 s against 1.00 s with none queued; hibari
+    /// 0.88 s against 0.92 s; median of 5, release build). Pieces still run earliest deadline
+    /// first, so a queued piece waits behind other requests' more urgent ones.
+    public static let queuedPiecesPerRequest = 1
+
     private struct Job {
         let id: UInt64
         let deadline: ContinuousClock.Instant

@@ -28,6 +28,10 @@ public protocol SpeechEngine: Sendable {
     /// How many pieces of one request may be synthesized at the same time. Engines whose C state
     /// is process-global say 1; the pipeline still overlaps their synthesis with encoding.
     var parallelism: Int { get }
+    /// How many pieces beyond `parallelism` one request keeps waiting in the engine's queue, so
+    /// a worker that finishes a piece finds the next one at hand instead of idling until the
+    /// piece before it has been written (engines on a shared deadline scheduler: 1; default 0).
+    var queuedPieces: Int { get }
     /// How long a request's pieces are: engines that are slow per piece cut the first one
     /// shorter, so the first audio comes sooner.
     var pieceSizes: PieceSizes { get }
@@ -42,6 +46,7 @@ public protocol SpeechEngine: Sendable {
 
 extension SpeechEngine {
     public var pieceSizes: PieceSizes { PieceSizes(first: 160) }
+    public var queuedPieces: Int { 0 }
 
     public func snapshot() -> any SpeechEngine { self }
 }

@@ -8,6 +8,7 @@ struct MeasuredEngine: SpeechEngine {
     var model: SpeechModel { engine.model }
     var parallelism: Int { engine.parallelism }
     var pieceSizes: PieceSizes { engine.pieceSizes }
+    var queuedPieces: Int { engine.queuedPieces }
 
     func snapshot() -> any SpeechEngine {
         MeasuredEngine(engine: engine.snapshot(), admission: admission)

@@ -12,6 +12,7 @@ final class ToneEngine: SpeechEngine {
         id: "test/tone", name: "Tone", description: "", created: 0, contextLength: 100_000,
         pricePerCharacter: "0", voices: ["a"], defaultVoice: "a", supportsSpeed: false)
     let parallelism: Int
+    let queuedPieces: Int
     let delay: Duration
     /// Pieces holding this word give no samples, as an engine's do when nothing in them is speakable.
     let silentWord: String?
@@ -22,11 +23,12 @@ final class ToneEngine: SpeechEngine {
         (running: 0, peak: 0, calls: [String](), deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)]()))
 
     init(
-        parallelism: Int, delay: Duration = .milliseconds(20), silentWord: String? = nil,
+        parallelism: Int, queuedPieces: Int = 0, delay: Duration = .milliseconds(20), silentWord: String? = nil,
         secondsPerCharacter: Double = 0.01, padding: Double = 0
     ) {
         self.padding = padding
         self.parallelism = parallelism
+        self.queuedPieces = queuedPieces
         self.delay = delay
         self.silentWord = silentWord
         self.secondsPerCharacter = secondsPerCharacter
@@ -181,6 +183,16 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
             let engine = ToneEngine(parallelism: parallelism)
             for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .mp3) {}
             #expect(engine.peak == parallelism)
+        }
+    }
+
+    /// An engine that queues pieces (the built-in ones on the shared scheduler) gets that many
+    /// more in flight: this engine runs them all at once, so its peak shows the window.
+    @Test func queuedPiecesWidenTheWindowByThatMany() async throws {
+        for (parallelism, queued) in [(1, 1), (2, 1), (2, 3)] {
+            let engine = ToneEngine(parallelism: parallelism, queuedPieces: queued)
+            for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {}
+            #expect(engine.peak == parallelism + queued, "\(parallelism) + \(queued)")
         }
     }
 

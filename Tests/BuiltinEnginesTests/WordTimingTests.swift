@@ -146,6 +146,7 @@ final class RecordedEngine: SpeechEngine {
     var model: SpeechModel { engine.model }
     var parallelism: Int { engine.parallelism }
     var pieceSizes: PieceSizes { engine.pieceSizes }
+    var queuedPieces: Int { engine.queuedPieces }
     /// How many pieces the engine synthesized, and how many distinct pieces were asked for.
     var syntheses: Int { calls.withLock { $0 } }
     var pieces: Int { recorded.withLock { $0.count } }
