@@ -5,14 +5,16 @@ public import SpeechCore
 import Synchronization
 
 /// `local/hibari`: hibari (hibari-tts 0.2.1, Apache-2.0), a 7.9 MB model distilled from
-/// Kokoro-82M's af_heart voice, run by ONNX Runtime.
+/// Kokoro-82M's af_heart voice, run by ONNX Runtime: heart, and hibari's other voices found in
+/// the voices folder (`HibariVoiceFolder`), loaded at start and again at each `reload()`, the
+/// British ones phonemized with hibari's British data.
 ///
 /// hibari's own G2P phonemizes (`HibariPhonemizer`: its lexicon, tagger and normalization, with
 /// eSpeak NG, on its own thread, for the words the lexicon does not have); the model turns each
 /// piece of at most 400 phonemes into a spectrum per 12.5 ms frame, and `HibariVocoder` turns
 /// that into 24 kHz samples, on the shared `SynthesisScheduler`. The noise in the spectrum comes from a
 /// generator seeded by the text, voice and speed, so a request always gives the same samples.
-/// One session is shared by all threads (ONNX Runtime allows concurrent runs on it); each run
+/// Each voice's session is shared by all threads (ONNX Runtime allows concurrent runs on it); each run
 /// uses one intra-op thread and pieces run side by side, one per scheduler thread (core).
 ///
 /// Measured on the 2-core machine under other builds' load: one model run for 7 s of speech takes
