@@ -14,7 +14,8 @@ it) twice on a temporary data dir:
    up a ladder; it stops at the first N where a stream stalls (a byte came after its play-out
    time). Prints the largest N without a stall and its first-byte p50/p95.
 2. Overload, admission on (the default): `--overload` requests at once. Prints how many were
-   admitted and refused (503), stalls among the admitted, the slowest refusal, the slowest
+   admitted and refused (503), stalls among the admitted, the slowest refusal (as the client
+   timed it, and as the server's request log timed it: head parsed to response sent), the slowest
    `GET /health` while it ran (polled every 50 ms), and the server's RSS idle, at its peak and
    5 s after the load.
 """
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import http.client
 import json
+import re
 import sys
 import tempfile
 import threading
@@ -131,10 +133,26 @@ def overload(binary: Path, name: str, text: str, count: int, characters: int, se
                 "rss_idle_mb": round(idle), "rss_peak_mb": round(watcher.peak_rss),
                 "rss_after_mb": round(rss_mb(process.pid)),
             })
-            return result
         finally:
             process.terminate()
             process.wait(timeout=60)
+        inside = refusal_durations_ms(Path(scratch) / "server.log")
+        result["server_slowest_refusal_ms"] = round(max(inside), 1) if inside else None
+        return result
+
+
+def refusal_durations_ms(log: Path) -> list[float]:
+    """The server's own time for each 503 to a speech request, from its request log lines (from
+    the request's head parsed to the response's end: what the client's time adds to it is the
+    client's, the kernel's and the wait for the server's event loop)."""
+    durations = []
+    for line in log.read_text(errors="replace").splitlines():
+        if "audio/speech" not in line or not re.search(r'status"?[=:] ?503\b', line):
+            continue
+        found = re.search(r'duration_ms"?[=:] ?([0-9.]+)', line)
+        if found:
+            durations.append(float(found.group(1)))
+    return durations
 
 
 def main() -> None:
@@ -169,15 +187,17 @@ def main() -> None:
     print(f"binary: {binary}")
     print(f"concurrent real-time pcm streams of {args.characters:,} characters")
     print(f"{'engine':<14}{'no-stall max':>13}{'p50 first':>11}{'p95 first':>11} | {'overload':>9}{'admitted':>9}"
-          f"{'stalled':>8}{'503':>5}{'slowest 503':>12}{'/health max':>12}{'RSS idle/peak/after MB':>24}")
+          f"{'stalled':>8}{'503':>5}{'slowest 503':>12}{'(server)':>9}{'/health max':>12}{'RSS idle/peak/after MB':>24}")
     for name in names:
         best = results[name]["capacity"]["largest_without_stall"] or {"requests": 0, "first_byte_p50_s": 0,
                                                                        "first_byte_p95_s": 0}
         over = results[name]["overload"]
         slowest = f"{over['slowest_refusal_s'] * 1000:.0f} ms" if over["slowest_refusal_s"] is not None else "-"
+        inside = over.get("server_slowest_refusal_ms")
+        server = f"{inside:.1f} ms" if inside is not None else "-"
         print(f"{LADDERS[name]['model']:<14}{best['requests']:>13}{best['first_byte_p50_s']:>10.3f}s"
               f"{best['first_byte_p95_s']:>10.3f}s | {over['requests']:>9}{over['admitted']:>9}{over['stalled']:>8}"
-              f"{over['refused_503']:>5}{slowest:>12}{over['health_max_ms']:>9.1f} ms"
+              f"{over['refused_503']:>5}{slowest:>12}{server:>9}{over['health_max_ms']:>9.1f} ms"
               f"{over['rss_idle_mb']:>10}/{over['rss_peak_mb']}/{over['rss_after_mb']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -120,7 +120,7 @@ public final class AccountStore: Service, Sendable {
     }
 
     public func key(hash: String) async throws -> APIKey? {
-        try await database.query("SELECT * FROM api_keys WHERE hash = $1", [.text(hash)]).first.map {
+        try await database.read("SELECT * FROM api_keys WHERE hash = $1", [.text(hash)]).first.map {
             try Self.key(from: $0)
         }
     }

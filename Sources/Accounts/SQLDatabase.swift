@@ -78,6 +78,9 @@ public enum SQLRowError: Error, Equatable, CustomStringConvertible {
 public protocol SQLDatabase: Sendable {
     @discardableResult
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+    /// A lone SELECT that may run beside other statements, on a connection of its own where the
+    /// database has one (`query` otherwise).
+    func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     /// Statements of other callers never interleave with it.
     func transaction<Result: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> Result) async throws
@@ -91,6 +94,10 @@ public protocol SQLDatabase: Sendable {
 
 extension SQLDatabase {
     public func probe() async throws {}
+
+    public func read(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await query(sql, binds)
+    }
 }
 
 /// A connection inside a transaction.

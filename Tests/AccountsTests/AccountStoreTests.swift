@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -38,6 +39,32 @@ import Testing
         if let wal = try? Data(contentsOf: URL(fileURLWithPath: path + "-wal")) { contents += wal }
         #expect(contents.range(of: Data(secret.value.dropFirst(KeySecret.prefix.count).utf8)) == nil)
         #expect(contents.range(of: Data(secret.hash.utf8)) != nil)
+    }
+
+    /// A lone read runs on SQLite's read-only connection: it sees what was committed the moment
+    /// before, and it is not queued behind a transaction that holds the writing connection (here
+    /// one that waits until the read has returned; through the lock it would wait forever).
+    @Test(.timeLimit(.minutes(1))) func sqliteReadsBesideAnOpenTransaction() async throws {
+        let path = try await Backend.sqlite.makeLocation() + ".sqlite"
+        let database = try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))
+        try await database.query("CREATE TABLE t (v INTEGER)", [])
+        try await database.query("INSERT INTO t (v) VALUES (1)", [])
+        #expect(try await database.read("SELECT v FROM t", []).map { try $0.integer("v") } == [1])
+        let (readDone, finishRead) = AsyncStream<Void>.makeStream()
+        let (inTransaction, entered) = AsyncStream<Void>.makeStream()
+        let writer = Task {
+            try await database.transaction { connection in
+                try await connection.query("INSERT INTO t (v) VALUES (2)", [])
+                entered.yield()
+                for await _ in readDone { break }
+            }
+        }
+        for await _ in inTransaction { break }
+        #expect(try await database.read("SELECT v FROM t", []).map { try $0.integer("v") } == [1], "not yet committed")
+        finishRead.yield()
+        try await writer.value
+        #expect(try await database.read("SELECT v FROM t ORDER BY v", []).map { try $0.integer("v") } == [1, 2])
+        try await database.close()
     }
 
     /// 200 requests at once against a limit that covers exactly 50: exactly 50 run, and the
