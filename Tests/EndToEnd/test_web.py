@@ -294,7 +294,8 @@ def test_the_dashboard_manages_keys_and_lists_the_latest_generations(gateway, br
     browser.find_element(By.CSS_SELECTOR, "button[aria-label='Save limit of fresh']").click()
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "input[aria-label='Limit in USD for fresh']")
                .get_attribute("value") == "7")
-    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Disable fresh']").click()
+    # The saved limit re-renders the table: find the button again if the row was replaced.
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "button[aria-label='Disable fresh']").click() or True)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "button[aria-label='Enable fresh']"))
     listed = {key["name"]: key for key in
               requests.get(instance.base + "/api/v1/keys", headers=admin, timeout=30).json()["data"]}
