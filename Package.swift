@@ -42,13 +42,10 @@ let package = Package(
         .systemLibrary(name: "CFLAC", path: "Sources/CFLAC", pkgConfig: "flac"),
         .systemLibrary(name: "CAVCodec", path: "Sources/CAVCodec", pkgConfig: "libavcodec"),
         .systemLibrary(name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3"),
-        // sherpa-onnx's C API, for local/piper: declarations only. The library is not linked but
-        // opened at run time from wherever scripts/install-piper put it (PiperInstallation).
-        .systemLibrary(name: "CSherpaOnnx", path: "Sources/CSherpaOnnx"),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f"),
         // glibc's malloc.h: returning freed memory to the system once a load ends.
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
-        // ONNX Runtime's C API for local/hibari: declarations only, the library is dlopened at run time.
+        // ONNX Runtime's C API for local/hibari and local/piper: declarations only, the library is dlopened at run time.
         .systemLibrary(name: "COnnxRuntime", path: "Sources/COnnxRuntime"),
         // zlib, for hibari's gzip-compressed lexicons and tagger.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
@@ -79,7 +76,6 @@ let package = Package(
                 "SpeechCore",
                 "CFlite",
                 "CEspeakNG",
-                "CSherpaOnnx",
                 "CFFTW",
                 "COnnxRuntime",
                 "CZlib",

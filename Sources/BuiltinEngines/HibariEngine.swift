@@ -188,10 +188,25 @@ public final class HibariEngine: ScheduledEngine {
         return PCMAudio(samples: samples, sampleRate: HibariVocoder.sampleRate)
     }
 
+    /// Gives back the ONNX Runtime arena memory of every loaded voice that no run is using: for
+    /// each, one model run of a word's phonemes that ends by shrinking the arena, on the
+    /// scheduler; a voice that fails is left as it is.
+    public func releaseIdleMemory() async {
+        for voice in [native] + installed.withLock({ Array($0.values) }) {
+            guard let ids = try? await voice.phonemizer.pieces(in: "Hi.").first else { continue }
+            _ = try? await scheduler.run { [session = voice.session] in
+                try Self.spectrum(of: ids, speed: 1, session: session, releasingArenaMemory: true)
+            }
+        }
+    }
+
     /// Runs the model on one piece's ids and checks the shapes of what it returns.
-    static func spectrum(of ids: [Int64], speed: Float, session: OnnxSession) throws -> HibariSpectrum {
+    static func spectrum(
+        of ids: [Int64], speed: Float, session: OnnxSession, releasingArenaMemory: Bool = false
+    ) throws -> HibariSpectrum {
         let results = try session.run(
-            [("ids", .int64(ids, shape: [1, ids.count])), ("speed", .float([speed], shape: [1]))], outputs: outputs)
+            [("ids", .int64(ids, shape: [1, ids.count])), ("speed", .float([speed], shape: [1]))], outputs: outputs,
+            releasingArenaMemory: releasingArenaMemory)
         let f0 = results[5]
         guard f0.shape.count == 2, f0.shape[0] == 1 else {
             throw SpeechError.engineFailure("hibari returned f0 of shape \(f0.shape)")

@@ -6,11 +6,11 @@ import SpeechCore
 /// one entry point `OrtGetApiBase`, and every other call through the `OrtApi` function table
 /// (`COnnxRuntime` declares the part of it we call). Nothing links against the library, so the
 /// build needs neither it nor its header, and the process holds a single ONNX Runtime: the one
-/// sherpa-onnx loads for Piper is the same file, which the dynamic loader maps only once.
+/// sherpa-onnx's package installs is the one file both hibari and Piper run on.
 ///
 /// Thread safety: the API table and the environment are immutable and may be used from any
 /// thread; ONNX Runtime allows concurrent `Run` calls on one session. The library stays loaded
-/// for the life of the process (sherpa-onnx may use it too), so there is no `dlclose`.
+/// for the life of the process, so there is no `dlclose`.
 // @unchecked: holds C pointers that ONNX Runtime documents as safe to share between threads.
 final class OnnxRuntime: @unchecked Sendable {
     let version: String
@@ -67,6 +67,21 @@ final class OnnxRuntime: @unchecked Sendable {
 
     fileprivate func check(_ status: OpaquePointer?) throws {
         try Self.check(api, status)
+    }
+
+    /// Run options asking ONNX Runtime to shrink the CPU arena (device 0) when the run ends:
+    /// its `memory.enable_memory_arena_shrinkage` run configuration entry.
+    fileprivate func arenaReleasingRunOptions() throws -> OpaquePointer {
+        var options: OpaquePointer?
+        try check(api.CreateRunOptions!(&options))
+        guard let options else { throw SpeechError.engineFailure("ONNX Runtime returned no run options") }
+        do {
+            try check(api.AddRunConfigEntry!(options, "memory.enable_memory_arena_shrinkage", "cpu:0"))
+        } catch {
+            api.ReleaseRunOptions!(options)
+            throw error
+        }
+        return options
     }
 
     /// A status made by the library and read back: proves the start of the function table is
@@ -146,9 +161,13 @@ final class OnnxSession: @unchecked Sendable {
     }
 
     /// Runs the model on `inputs` (by name) and returns the float outputs named in `outputs`,
-    /// each with its shape.
-    func run(_ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String]) throws -> [OnnxFloatTensor] {
-        try run(inputs, outputs: outputs) { value, name in
+    /// each with its shape. With `releasingArenaMemory`, ONNX Runtime ends the run by giving every
+    /// block of its CPU memory arena that no run is using back to malloc (the arena otherwise
+    /// keeps the most memory runs ever needed together, for the life of the process).
+    func run(
+        _ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String], releasingArenaMemory: Bool = false
+    ) throws -> [OnnxFloatTensor] {
+        try run(inputs, outputs: outputs, releasingArenaMemory: releasingArenaMemory) { value, name in
             try tensor(value, name: name, type: ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, as: Float.self)
         }
     }
@@ -162,10 +181,12 @@ final class OnnxSession: @unchecked Sendable {
     }
 
     private func run<Element: Sendable>(
-        _ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String],
+        _ inputs: [(name: String, tensor: OnnxTensor)], outputs: [String], releasingArenaMemory: Bool = false,
         reading read: (OpaquePointer, String) throws -> OnnxOutput<Element>
     ) throws -> [OnnxOutput<Element>] {
         let api = runtime.api
+        let options = releasingArenaMemory ? try runtime.arenaReleasingRunOptions() : nil
+        defer { if let options { api.ReleaseRunOptions!(options) } }
         // Input buffers are copied into memory of our own that outlives the Run call.
         var buffers: [UnsafeMutableRawPointer] = []
         var values: [OpaquePointer?] = []
@@ -188,7 +209,7 @@ final class OnnxSession: @unchecked Sendable {
         try Self.withCStrings(inputs.map(\.name)) { inputNames in
             try Self.withCStrings(outputs) { outputNames in
                 let status = api.Run!(
-                    handle, nil, inputNames, values, inputs.count, outputNames, outputs.count, &results)
+                    handle, options, inputNames, values, inputs.count, outputNames, outputs.count, &results)
                 try runtime.check(status)
             }
         }

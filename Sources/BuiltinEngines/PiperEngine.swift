@@ -3,21 +3,21 @@ public import Logging
 public import SpeechCore
 import Synchronization
 
-/// `local/piper`: Piper neural voices (VITS), run offline by sherpa-onnx: the packaged voice
+/// `local/piper`: Piper neural voices (VITS), run offline by ONNX Runtime: the packaged voice
 /// (en_US joe, the default) and every voice in the voices folder (`PiperVoiceFolder`), loaded at
 /// start and again at each `reload()`.
 ///
-/// sherpa-onnx no longer phonemizes, so the text goes through eSpeak NG first (`PiperPhonemizer`,
-/// in each voice's own eSpeak NG voice, on eSpeak NG's own thread), then the phonemes through the
-/// model on the shared `SynthesisScheduler`. Each voice's model is loaded once and shared by all
-/// threads (see `SherpaTts` for why that is safe); each synthesis runs ONNX Runtime on one
+/// The text goes through eSpeak NG first (`PiperPhonemizer`, in each voice's own eSpeak NG voice,
+/// on eSpeak NG's own thread), then the phonemes through the model (`PiperModel`) on the shared
+/// `SynthesisScheduler`. Each voice's model is loaded once and shared by all threads (ONNX
+/// Runtime allows concurrent runs of one session); each synthesis runs ONNX Runtime on one
 /// thread, and pieces run side by side, one per core.
 ///
 /// Measured for one 12-word sentence (4 s of speech) on the 2-core machine, under other load:
 /// one ONNX thread 0.79-0.91 s, two threads 1.25-1.74 s; two sentences at once took 2.1-2.6 s
 /// with one thread each and 2.8-3.1 s with two each (idle, one sentence: 0.60 s on one
 /// thread, 0.37 s on two). One thread per piece and two pieces at a time gives the most
-/// speech per second and lets two requests progress side by side, so `num_threads` is 1 and
+/// speech per second and lets two requests progress side by side, so one intra-op thread and
 /// `parallelism` the core count.
 public final class PiperEngine: ScheduledEngine {
     public let model: SpeechModel
@@ -26,14 +26,14 @@ public final class PiperEngine: ScheduledEngine {
     public let folder: PiperVoiceFolder?
     private let installed: Mutex<PiperVoiceSet>
     private let roster: VoiceRoster
-    private let sherpa: SherpaOnnxLibrary
+    private let runtime: OnnxRuntime
     private let espeak: EspeakEngine
     private let scheduler: SynthesisScheduler
 
     static let nativeVoice = "joe"
 
-    /// Loads sherpa-onnx and the packaged voice from `installation` (preparing sherpa-onnx's copy
-    /// of the voice once) on `scheduler`, speaks one word so the first request does not pay ONNX
+    /// Loads ONNX Runtime and the packaged voice from `installation` on `scheduler`, speaks one
+    /// word so the first request does not pay ONNX
     /// Runtime's first-run cost, then loads the voices in `folder`. Throws when any part of the
     /// installation is missing or does not load; a folder voice that does not load is skipped
     /// with a warning on `logger`.
@@ -42,32 +42,30 @@ public final class PiperEngine: ScheduledEngine {
         folder: PiperVoiceFolder? = nil, logger: Logger = Logger(label: "speechrouter.engines")
     ) async throws -> PiperEngine {
         let engine = try await start(on: scheduler, warmUpVoice: nativeVoice) {
-            let sherpa = try SherpaOnnxLibrary(path: installation.libraryPath)
+            let runtime = try OnnxRuntime(libraryPath: installation.runtimeLibraryPath)
             let voice = try PiperVoice(modelPath: installation.modelPath)
-            let packaged = try LoadedPiperVoice(
-                voice, sherpa: sherpa, preparedDirectory: installation.preparedDirectory, espeak: espeak)
-            return (sherpa, packaged)
+            return (runtime, try LoadedPiperVoice(voice, runtime: runtime, espeak: espeak))
         } then: { loaded in
-            PiperEngine(sherpa: loaded.0, packaged: loaded.1, espeak: espeak, scheduler: scheduler, folder: folder)
+            PiperEngine(runtime: loaded.0, packaged: loaded.1, espeak: espeak, scheduler: scheduler, folder: folder)
         }
         await engine.reload(logger: logger)
         return engine
     }
 
     private init(
-        sherpa: SherpaOnnxLibrary, packaged: LoadedPiperVoice, espeak: EspeakEngine, scheduler: SynthesisScheduler,
+        runtime: OnnxRuntime, packaged: LoadedPiperVoice, espeak: EspeakEngine, scheduler: SynthesisScheduler,
         folder: PiperVoiceFolder?
     ) {
         let voices = PiperVoiceSet(packaged: packaged, folder: [])
         roster = VoiceRoster(voices.roster)
         model = SpeechModel.builtin(
             id: "local/piper", name: "Local: Piper",
-            description: "Piper, built in and offline: natural neural voices (VITS via sherpa-onnx): en_US joe, "
+            description: "Piper, built in and offline: natural neural voices (VITS via ONNX Runtime): en_US joe, "
                 + "and every Piper voice in the voices folder. OpenAI's voice names speak with the installed "
                 + "voices in joe's language.",
             voices: [], defaultVoice: Self.nativeVoice, roster: roster)
         installed = Mutex(voices)
-        self.sherpa = sherpa
+        self.runtime = runtime
         self.espeak = espeak
         self.scheduler = scheduler
         self.folder = folder
@@ -96,9 +94,8 @@ public final class PiperEngine: ScheduledEngine {
                 continue
             }
             do {
-                let fresh = try await scheduler.run { [sherpa, espeak] in
-                    try LoadedPiperVoice(
-                        voice, sherpa: sherpa, preparedDirectory: folder.preparedDirectory, espeak: espeak)
+                let fresh = try await scheduler.run { [runtime, espeak] in
+                    try LoadedPiperVoice(voice, runtime: runtime, espeak: espeak)
                 }
                 try await fresh.warmUp(on: scheduler)
                 loaded.append((name, fresh))
@@ -120,6 +117,15 @@ public final class PiperEngine: ScheduledEngine {
     public func snapshot() -> any SpeechEngine {
         PiperVoiceSnapshot(
             model: model, parallelism: parallelism, voices: installed.withLock { $0 }, scheduler: scheduler)
+    }
+
+    /// Gives back the ONNX Runtime arena memory of every loaded voice that no run is using (see
+    /// `PiperModel`), on the scheduler; a voice that fails is left as it is.
+    public func releaseIdleMemory() async {
+        let voices = installed.withLock { $0 }
+        for loaded in [voices.packaged] + voices.folder.map(\.voice) {
+            _ = try? await scheduler.run { try loaded.tts.releaseFreeMemory() }
+        }
     }
 
     /// Synthesis time follows the audio's length (about 0.15-0.2 s per second of speech on one
@@ -155,11 +161,11 @@ struct PiperVoiceSnapshot: SpeechEngine {
     }
 }
 
-/// One Piper voice loaded: its config, its sherpa-onnx model, its phonemizer, and the sizes and
+/// One Piper voice loaded: its config, its model, its phonemizer, and the sizes and
 /// times of the files it was loaded from.
 final class LoadedPiperVoice: Sendable {
     let voice: PiperVoice
-    let tts: SherpaTts
+    let tts: PiperModel
     let phonemizer: PiperPhonemizer
     let stamp: [FileStamp?]
 
@@ -169,11 +175,10 @@ final class LoadedPiperVoice: Sendable {
             .joined(separator: " ")
     }
 
-    /// Prepares sherpa-onnx's copy in `preparedDirectory` and loads it: seconds of blocking work.
-    init(_ voice: PiperVoice, sherpa: SherpaOnnxLibrary, preparedDirectory: String, espeak: EspeakEngine) throws {
+    /// Loads the model: seconds of blocking work.
+    init(_ voice: PiperVoice, runtime: OnnxRuntime, espeak: EspeakEngine) throws {
         stamp = FileStamp.of(voice)
-        let (model, tokens) = try voice.prepareForSherpa(in: preparedDirectory)
-        tts = try SherpaTts(sherpa: sherpa, voice: voice, model: model, tokens: tokens, onnxThreads: 1)
+        tts = try PiperModel(voice, runtime: runtime)
         phonemizer = PiperPhonemizer(espeak: espeak, voice: voice)
         self.voice = voice
     }

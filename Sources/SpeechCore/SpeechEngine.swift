@@ -42,6 +42,9 @@ public protocol SpeechEngine: Sendable {
     /// voices can be reloaded return one bound to the voices installed now, so a reload does
     /// not change a stream in flight; the others return themselves.
     func snapshot() -> any SpeechEngine
+    /// Gives back memory the engine keeps between pieces only to be faster (ONNX Runtime's
+    /// arena): the server calls it once it has been idle a while. Most engines keep none.
+    func releaseIdleMemory() async
 }
 
 extension SpeechEngine {
@@ -49,6 +52,7 @@ extension SpeechEngine {
     public var queuedPieces: Int { 0 }
 
     public func snapshot() -> any SpeechEngine { self }
+    public func releaseIdleMemory() async {}
 }
 
 extension Int16 {

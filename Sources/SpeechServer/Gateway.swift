@@ -107,7 +107,7 @@ public struct Gateway: Sendable {
         }
         return StreamAdmission(
             engines: Dictionary(capacities) { first, _ in first },
-            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: heapTrim.serverWentIdle)
+            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: { [engines, heapTrim] in heapTrim.serverWentIdle(engines: engines) })
     }
 
     /// The routes; `logger` gets the built-in engines' capacity figures once, and a line per request.

@@ -14,6 +14,8 @@ struct MeasuredEngine: SpeechEngine {
         MeasuredEngine(engine: engine.snapshot(), admission: admission)
     }
 
+    func releaseIdleMemory() async { await engine.releaseIdleMemory() }
+
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         let id = engine.model.id
         let inFlight = admission.pieceStarts(model: id)

@@ -219,6 +219,17 @@ struct HibariEngineTests {
         #expect(other.samples != first.samples, "the voice name seeds the noise")
     }
 
+    /// The arena-shrinking run (ONNX Runtime's run options, `AddRunConfigEntry` at its place in
+    /// the function table) runs, and the voice gives the very same samples after it.
+    @Test func releasingIdleMemoryChangesNoSample() async throws {
+        let engine = try await HibariFixture.engine.value
+        let text = "The arena gives its memory back, and the voice speaks on."
+        let before = try await engine.synthesize(text, voice: "heart", speed: 1)
+        await engine.releaseIdleMemory()
+        let after = try await engine.synthesize(text, voice: "heart", speed: 1)
+        #expect(!before.samples.isEmpty && after.samples == before.samples)
+    }
+
     /// Durations of hibari's own CLI (hibari-tts 0.2.1, its G2P): `hibari "<text>" -o out.wav
     /// --seed 1`, frames of out.wav / 24 000.
     static let referenceDurations: [(text: String, seconds: Double)] = [

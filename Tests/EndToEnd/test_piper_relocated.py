@@ -1,4 +1,4 @@
-"""local/piper from a copied binary: sherpa-onnx is found when the server starts, not where the
+"""local/piper from a copied binary: ONNX Runtime and the voice are found when the server starts, not where the
 binary was built, so a binary copied elsewhere speaks with the voice SPEECHROUTER_PIPER_DIR names,
 and without a Piper installation it serves the other engines and says why."""
 
@@ -14,10 +14,10 @@ import requests
 from support import REPO_ROOT, binary_path, pcm_peak, pcm_seconds, start_server, stop_server
 
 PIPER_DIR = Path(os.environ.get("SPEECHROUTER_PIPER_DIR") or REPO_ROOT / ".piper")
-SHERPA_LIBRARY = PIPER_DIR / "sherpa_onnx" / "lib" / "libsherpa-onnx-c-api.so"
+RUNTIME_LIBRARY = PIPER_DIR / "sherpa_onnx" / "lib" / "libonnxruntime.so"
 
 needs_piper = pytest.mark.skipif(
-    not SHERPA_LIBRARY.exists(), reason=f"Piper is not installed in {PIPER_DIR} (scripts/install-piper)")
+    not RUNTIME_LIBRARY.exists(), reason=f"Piper is not installed in {PIPER_DIR} (scripts/install-piper)")
 
 
 @pytest.fixture
