@@ -157,11 +157,15 @@ public final class HibariEngine: ScheduledEngine {
 
     /// A stream's first piece is the first few words (cut at a clause or word boundary, where
     /// hibari cuts long sentences): about 1.5 s of speech, some 25 ms of CPU in a release build,
-    /// where a whole first sentence cost 0.62 s to the first byte under load. The pieces after grow
-    /// twofold each, so the listener's buffer grows faster than the pieces it waits for.
+    /// where a whole first sentence cost 0.62 s to the first byte under load. The pieces after grow by
+    /// a quarter each, so the listener's buffer grows while the work due soon after a start stays
+    /// small: when 100 streams start at once, every stream's second piece is due about when the
+    /// last first pieces are done, and second pieces twice as long as the first left a fifth of
+    /// the streams stalling (19 and 23 of 100) where a quarter longer left 0-3 (4 runs; +15%: 22
+    /// and 27, too many small runs; +40%: 7 and 12). One stream alone is as fast either way.
     public var pieceSizes: PieceSizes { Self.pieceSizes }
     public var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
-    static let pieceSizes = PieceSizes(first: 24)
+    static let pieceSizes = PieceSizes(first: 24, growthPercent: 125)
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         try await snapshot().synthesize(text, voice: voice, speed: speed)

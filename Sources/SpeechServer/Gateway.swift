@@ -107,7 +107,9 @@ public struct Gateway: Sendable {
         }
         return StreamAdmission(
             engines: Dictionary(capacities) { first, _ in first },
-            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: { [engines, heapTrim] in heapTrim.serverWentIdle(engines: engines) })
+            maxStreamsPerKey: configuration.admission?.maxStreamsPerKey, whenIdle: { [engines, heapTrim] stillIdle in
+                heapTrim.serverWentIdle(engines: engines, stillIdle: stillIdle)
+            })
     }
 
     /// The routes; `logger` gets the built-in engines' capacity figures once, and a line per request.

@@ -31,8 +31,11 @@ final class IdleHeapTrim: Sendable {
     init(delay: Duration = .seconds(2)) { self.delay = delay }
 
     /// The server's last stream ended: release `engines`' idle memory and trim after `delay`
-    /// unless that is already due.
-    func serverWentIdle(engines: [any SpeechEngine] = []) {
+    /// unless that is already due, and only if `stillIdle()` then: a load that began meanwhile
+    /// would pay for memory given back under it (the arenas refilled page by page, malloc's
+    /// arenas locked while they are trimmed; 100 hibari streams starting 2 s after 75 ended
+    /// stalled 15 where 0-3 stalled from a fresh start).
+    func serverWentIdle(engines: [any SpeechEngine] = [], stillIdle: @escaping @Sendable () -> Bool = { true }) {
         let schedule = scheduled.withLock { scheduled in
             defer { scheduled = true }
             return !scheduled
@@ -41,7 +44,9 @@ final class IdleHeapTrim: Sendable {
         Task.detached(priority: .background) { [self] in
             try? await Task.sleep(for: delay)
             scheduled.withLock { $0 = false }
+            guard stillIdle() else { return }
             for engine in engines { await engine.releaseIdleMemory() }
+            guard stillIdle() else { return }
             Heap.returnFreeMemory()
         }
     }

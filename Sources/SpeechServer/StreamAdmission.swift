@@ -3,7 +3,8 @@ import Synchronization
 /// Which speech streams are let in: a built-in model's streams while its engine can keep them
 /// all in real time (`EngineCapacity`), and a key's streams up to the configured limit. A stream
 /// holds an `AdmissionTicket` from admission until its response ends; when the last one held is
-/// given back, `whenIdle` runs (the gateway returns the load's freed memory to the system).
+/// given back, `whenIdle` runs (the gateway returns the load's freed memory to the system), with
+/// a function that tells, later, whether the server is idle still.
 final class StreamAdmission: Sendable {
     private struct State {
         var engines: [String: EngineState]
@@ -29,10 +30,11 @@ final class StreamAdmission: Sendable {
     private let state: Mutex<State>
     let maxStreamsPerKey: Int?
     /// Runs, outside the lock, each time the number of streams falls to zero.
-    private let whenIdle: @Sendable () -> Void
+    private let whenIdle: @Sendable (_ stillIdle: @escaping @Sendable () -> Bool) -> Void
 
     init(
-        engines: [String: EngineCapacity], maxStreamsPerKey: Int?, whenIdle: @escaping @Sendable () -> Void = {}
+        engines: [String: EngineCapacity], maxStreamsPerKey: Int?,
+        whenIdle: @escaping @Sendable (_ stillIdle: @escaping @Sendable () -> Bool) -> Void = { _ in }
     ) {
         state = Mutex(State(engines: engines.mapValues { EngineState(capacity: $0) }))
         self.maxStreamsPerKey = maxStreamsPerKey
@@ -67,8 +69,11 @@ final class StreamAdmission: Sendable {
             if state.streamsByKey[key] == 0 { state.streamsByKey[key] = nil }
             return state.streamsByKey.isEmpty
         }
-        if idle { whenIdle() }
+        if idle { whenIdle { [weak self] in self?.isIdle ?? true } }
     }
+
+    /// Whether no stream holds a ticket now.
+    var isIdle: Bool { state.withLock { $0.streamsByKey.isEmpty } }
 
     /// A piece of `model` starts: returns the pieces then in flight, this one included.
     func pieceStarts(model: String) -> Int {

@@ -285,7 +285,7 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
         let idle = Mutex(0)
         let admission = StreamAdmission(
             engines: ["test/gated": EngineCapacity(threads: 1, defaultSpeed: 1, measured: false, cap: nil)],
-            maxStreamsPerKey: nil, whenIdle: { idle.withLock { $0 += 1 } })
+            maxStreamsPerKey: nil, whenIdle: { stillIdle in idle.withLock { $0 += stillIdle() ? 1 : 100 } })
         let first = try admission.admit(model: "test/gated", key: "a")
         let second = try admission.admit(model: "upstream/model", key: "b")
         first.release()
@@ -293,16 +293,60 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
         second.release()
         second.release()  // a ticket is given back once
         #expect(idle.withLock { $0 } == 1)
+        #expect(admission.isIdle)
+        let third = try admission.admit(model: "test/gated", key: "c")
+        #expect(!admission.isIdle, "a stream that began after the server went idle ends its idleness")
+        third.release()
+        #expect(idle.withLock { $0 } == 2)
         // A refusal holds no ticket, so it never makes the server idle.
         let capped = StreamAdmission(
             engines: ["test/gated": EngineCapacity(threads: 1, defaultSpeed: 1, measured: false, cap: 1)],
-            maxStreamsPerKey: nil, whenIdle: { idle.withLock { $0 += 1 } })
+            maxStreamsPerKey: nil, whenIdle: { _ in idle.withLock { $0 += 1 } })
         let held = try capped.admit(model: "test/gated", key: "a")
         #expect(throws: StreamAdmission.Refusal.engineFull(model: "test/gated", streams: 1)) {
             try capped.admit(model: "test/gated", key: "b")
         }
-        #expect(idle.withLock { $0 } == 1)
-        held.release()
         #expect(idle.withLock { $0 } == 2)
+        held.release()
+        #expect(idle.withLock { $0 } == 3)
+    }
+}
+
+@Suite struct IdleHeapTrimTests {
+    /// An engine that counts the times it was asked to give back its idle memory.
+    struct ReleasingEngine: SpeechEngine {
+        let releases = Counter()
+        var model: SpeechModel {
+            SpeechModel(
+                id: "test/releasing", name: "Releasing", description: "test engine", created: 0, contextLength: 100,
+                pricePerCharacter: "0", voices: ["alloy"], defaultVoice: "alloy", supportsSpeed: true)
+        }
+        var parallelism: Int { 1 }
+        func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+            PCMAudio(samples: [], sampleRate: 24_000)
+        }
+        func releaseIdleMemory() async { releases.add() }
+    }
+
+    final class Counter: Sendable {
+        private let value = Mutex(0)
+        func add() { value.withLock { $0 += 1 } }
+        var count: Int { value.withLock { $0 } }
+    }
+
+    /// Waits until `condition` holds (up to 10 s): the trim runs on a task of its own.
+    func eventually(_ condition: () -> Bool) async throws {
+        for _ in 0..<1_000 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test func enginesGiveBackMemoryOnlyWhenTheServerIsStillIdle() async throws {
+        let engine = ReleasingEngine()
+        let trim = IdleHeapTrim(delay: .milliseconds(20))
+        trim.serverWentIdle(engines: [engine], stillIdle: { false })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(engine.releases.count == 0, "a load began meanwhile: nothing is given back under it")
+        trim.serverWentIdle(engines: [engine], stillIdle: { true })
+        try await eventually { engine.releases.count == 1 }
+        #expect(engine.releases.count == 1)
     }
 }
