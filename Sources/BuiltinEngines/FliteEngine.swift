@@ -37,10 +37,12 @@ public final class FliteEngine: SpeechEngine {
     /// A stream's first piece is the first few words (cut at a clause or word boundary): slt
     /// costs about 20 ms of CPU per second of speech, so a whole first sentence of the benchmark
     /// text held the first byte back 0.2 s alone and 0.4 s with the machine loaded; 24
-    /// characters bring it to 94 ms under that load. Later pieces grow by half each, not twofold:
-    /// with 48 streams started at once, twofold growth left 1-4 of them stalling in their first
-    /// seconds, by half none (`Benchmarks/run capacity`).
-    public var pieceSizes: PieceSizes { PieceSizes(first: 24, growthPercent: 150) }
+    /// characters bring it to 94 ms under that load. Later pieces grow by a quarter each, as
+    /// hibari's (see `HibariEngine.pieceSizes`): with 48 streams started at once, twofold growth
+    /// left 1-4 of them stalling in their first seconds, by half none; with 80 at once, growth by
+    /// half left 1, 18 and 2 stalling, by a quarter 1, 4 and 1, and one stream alone was as fast
+    /// (`Benchmarks/bench_capacity.py --engines flite --ladder 80`, `bench_speech.py`).
+    public var pieceSizes: PieceSizes { PieceSizes(first: 24, growthPercent: 125) }
     public var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
