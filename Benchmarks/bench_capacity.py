@@ -10,22 +10,25 @@ For each engine (local/flite, local/piper; local/hibari when asked) it starts th
 it) twice on a temporary data dir:
 
 1. Capacity, admission off (`"admission": {"measured": false}`): N concurrent pcm streams of
-   1,000 characters each, read by clients that play in real time from their first byte, for N
-   up a ladder; it stops at the first N where a stream stalls (a byte came after its play-out
+   1,000 characters each, read by clients that play in real time from their first byte (four
+   client processes, their connections open before the requests go, each request timed from its
+   sending: `bench_local.streams_from_processes`), for N up a ladder; it stops at the first N where a stream stalls (a byte came after its play-out
    time). Prints the largest N without a stall and its first-byte p50/p95.
-2. Overload, admission on (the default): `--overload` requests at once. Prints how many were
+2. Overload, admission on (the default): after 4 streams at once to warm it up (so admission
+   works from the speed it measured), `--overload` requests at once. Prints how many were
    admitted and refused (503), stalls among the admitted, the slowest refusal (as the client
-   timed it, and as the server's request log timed it: head parsed to response sent), the slowest
-   `GET /health` while it ran (polled every 50 ms), and the server's RSS idle, at its peak and
-   5 s after the load.
+   timed it, from its request sent to the response's head read, and as the server's request log
+   timed it: head parsed to response sent), the slowest `GET /health` while it ran (polled every
+   50 ms from a process of its own), and the server's RSS idle, at its peak and 5 s after the
+   load.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import json
+import multiprocessing
 import re
 import sys
 import tempfile
@@ -34,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_local import TEXT_PATH, concurrent_streams, default_binary, start_server, stream_texts  # noqa: E402
+from bench_local import TEXT_PATH, default_binary, start_server, stream_texts, streams_from_processes  # noqa: E402
 
 LADDERS = {
     "flite": {"model": "local/flite", "voice": "slt", "ladder": [16, 32, 48, 64, 80, 96, 128]},
@@ -55,31 +58,54 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
+def poll_health(port: int, stopping, results) -> None:
+    """Times `GET /health` every 50 ms until `stopping` is set, then sends the times (seconds).
+    Runs in a process of its own: in the process reading the streams it would wait for that
+    process's interpreter lock, and time the client instead of the server."""
+    times: list[float] = []
+    while not stopping.is_set():
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/health")
+        connection.getresponse().read()
+        connection.close()
+        times.append(time.monotonic() - started)
+        stopping.wait(0.05)
+    results.send(times)
+
+
 class Watcher(threading.Thread):
-    """Polls /health and the server's RSS every 50 ms until stopped."""
+    """Polls the server's RSS every 50 ms, and has /health polled from another process, until
+    stopped."""
 
     def __init__(self, port: int, pid: int) -> None:
         super().__init__(daemon=True)
-        self.port, self.pid = port, pid
+        self.pid = pid
         self.health: list[float] = []
         self.peak_rss = 0.0
         self.stopping = threading.Event()
+        context = multiprocessing.get_context("spawn")
+        self.health_stopping = context.Event()
+        self.health_results, sender = context.Pipe(duplex=False)
+        self.poller = context.Process(target=poll_health, args=(port, self.health_stopping, sender), daemon=True)
+        self.poller.start()
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            started = time.monotonic()
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            connection.request("GET", "/health")
-            connection.getresponse().read()
-            connection.close()
-            self.health.append(time.monotonic() - started)
             self.peak_rss = max(self.peak_rss, rss_mb(self.pid))
             self.stopping.wait(0.05)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+        self.health_stopping.set()
+        self.health = self.health_results.recv()
+        self.poller.join()
 
 
 def streams(port: int, key: str, engine: dict, count: int, text: str, characters: int) -> dict:
     texts = stream_texts(text, count, characters)
-    outcome = asyncio.run(concurrent_streams(port, key, engine["model"], engine["voice"], texts))
+    outcome = streams_from_processes(port, key, engine["model"], engine["voice"], texts)
     refused = [first for first, _, size in outcome if size < 0]
     admitted = [result for result in outcome if result[2] >= 0]
     firsts = [first for first, _, _ in admitted]
@@ -115,6 +141,9 @@ def capacity(binary: Path, name: str, text: str, ladder: list[int], characters: 
             process.wait(timeout=60)
 
 
+WARM_UP_STREAMS = 4
+
+
 def overload(binary: Path, name: str, text: str, count: int, characters: int, settle: float) -> dict:
     engine = LADDERS[name]
     with tempfile.TemporaryDirectory(prefix=f"bench-overload-{name}-") as scratch:
@@ -122,11 +151,14 @@ def overload(binary: Path, name: str, text: str, count: int, characters: int, se
         try:
             time.sleep(1)
             idle = rss_mb(process.pid)
+            # A server that has served before: admission counts on the speed it measured, not on
+            # its cautious starting guess.
+            streams(port, key, engine, WARM_UP_STREAMS, text, characters)
+            time.sleep(settle)
             watcher = Watcher(port, process.pid)
             watcher.start()
             result = streams(port, key, engine, count, text, characters)
-            watcher.stopping.set()
-            watcher.join()
+            watcher.stop()
             time.sleep(settle)
             result.update({
                 "health_max_ms": round(max(watcher.health) * 1000, 1), "health_polls": len(watcher.health),

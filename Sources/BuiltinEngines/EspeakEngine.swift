@@ -72,7 +72,10 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
         let name = Self.openAIVoiceMap[voice] ?? voice
         let rate = Int32((Self.defaultRate * speed).rounded().clamped(to: 80...450))
         let cleaned = Self.readable(text)
-        return try await thread.runIfActive { try self.synthesizeOnEngineThread(cleaned, voice: name, rate: rate) }
+        let tally = SynthesisCPUTime.tally
+        return try await thread.runIfActive {
+            try SynthesisCPUTime.measuring(into: tally) { try self.synthesizeOnEngineThread(cleaned, voice: name, rate: rate) }
+        }
     }
 
     /// The IPA phonemes of each of `clauses` as eSpeak NG reads them in `voice` (an eSpeak NG
@@ -82,14 +85,20 @@ public final class EspeakEngine: SpeechEngine, @unchecked Sendable {
     public func phonemize(_ clauses: [String], voice: String, tie: Unicode.Scalar? = nil) async throws -> [String] {
         let cleaned = clauses.map(Self.cleaned)
         let mode = espeakPHONEMES_IPA | (tie.map { espeakPHONEMES_TIE | Int32($0.value << 8) } ?? 0)
+        let tally = SynthesisCPUTime.tally
         return try await thread.runIfActive {
-            // Selected afresh, not only when it changed: synthesis leaves state in eSpeak NG's
-            // translator that changed the phonemes of the same text now and then (seen as a
-            // hibari request that came out 175 ms shorter while other voices were speaking).
-            self.currentVoice = ""
-            try self.selectVoice(voice)
-            return cleaned.map { Self.phonemesOnEngineThread($0, mode: mode) }
+            try SynthesisCPUTime.measuring(into: tally) { try self.phonemesOnEngineThread(cleaned, voice: voice, mode: mode) }
         }
+    }
+
+    /// `phonemize`'s work, on the engine's thread.
+    private func phonemesOnEngineThread(_ cleaned: [String], voice: String, mode: Int32) throws -> [String] {
+        // Selected afresh, not only when it changed: synthesis leaves state in eSpeak NG's
+        // translator that changed the phonemes of the same text now and then (seen as a hibari
+        // request that came out 175 ms shorter while other voices were speaking).
+        currentVoice = ""
+        try selectVoice(voice)
+        return cleaned.map { Self.phonemesOnEngineThread($0, mode: mode) }
     }
 
     /// The text without control characters and invisible code points, which eSpeak NG would

@@ -16,6 +16,8 @@ import Glibc
 /// every core synthesizes, the event loops still answer `/health`, refuse a stream with 503 and
 /// write audio at once: synthesis takes what CPU they leave.
 ///
+/// Each piece's processor time goes to the tally its caller carries (`SynthesisCPUTime`).
+///
 /// The queue and the threads' lifetimes are guarded by one `NSCondition`; the work itself runs
 /// outside it.
 public final class SynthesisScheduler: @unchecked Sendable {
@@ -77,6 +79,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
     /// `SpeechError.engineFailure` once the scheduler is shutting down.
     public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         let deadline = SynthesisDeadline.current ?? .now
+        let tally = SynthesisCPUTime.tally
         let id = locked { () -> UInt64 in
             nextID += 1
             return nextID
@@ -85,7 +88,10 @@ public final class SynthesisScheduler: @unchecked Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                 let job = Job(
                     id: id, deadline: deadline,
-                    run: { continuation.resume(with: Swift.Result(catching: work)) },
+                    run: {
+                        continuation.resume(
+                            with: Swift.Result { try SynthesisCPUTime.measuring(into: tally, work) })
+                    },
                     cancel: { continuation.resume(throwing: $0) })
                 condition.lock()
                 defer { condition.unlock() }

@@ -1,3 +1,9 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Mono 16-bit samples at an engine's native rate.
 public struct PCMAudio: Sendable {
     public var samples: [Int16]
@@ -61,6 +67,38 @@ extension Int16 {
     public init(sample: Float) {
         let scaled = (sample * 32_767).rounded()
         self = scaled.isNaN ? 0 : Int16(Swift.min(Swift.max(scaled, -32_768), 32_767))
+    }
+}
+
+/// The processor time synthesis took for one caller: `MeasuredEngine` sets a tally around each
+/// piece, and the threads that synthesize (the built-in engines' scheduler, eSpeak NG's thread)
+/// add to it the time their own clock (`CLOCK_THREAD_CPUTIME_ID`) counted for the work the piece
+/// asked of them. Unlike the piece's wall time it leaves out waiting for a thread, and the time
+/// other threads and processes took the core from it.
+public final class SynthesisCPUTime: Sendable {
+    private let nanoseconds = Atomic<Int64>(0)
+
+    public init() {}
+
+    /// The time added so far.
+    public var seconds: Double { Double(nanoseconds.load(ordering: .relaxed)) / 1e9 }
+
+    /// The tally of the piece the current task synthesizes, if it is measured.
+    @TaskLocal public static var tally: SynthesisCPUTime?
+
+    /// Runs `work` on the calling thread and adds the processor time it took to `tally`.
+    public static func measuring<T>(into tally: SynthesisCPUTime?, _ work: () throws -> T) rethrows -> T {
+        guard let tally else { return try work() }
+        let start = threadNanoseconds()
+        defer { tally.nanoseconds.add(max(threadNanoseconds() - start, 0), ordering: .relaxed) }
+        return try work()
+    }
+
+    /// The calling thread's processor time so far, in nanoseconds (0 where there is no such clock).
+    public static func threadNanoseconds() -> Int64 {
+        var now = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0 else { return 0 }
+        return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
     }
 }
 

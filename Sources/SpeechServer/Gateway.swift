@@ -127,7 +127,7 @@ public struct Gateway: Sendable {
                 "stream capacity",
                 metadata: [
                     "model": "\(model)", "threads": "\(capacity.threads)",
-                    "speed": "\(capacity.measured ? "\(capacity.speed) s of audio per thread-second, measured as it runs" : "not measured")",
+                    "speed": "\(capacity.measured ? "\(capacity.speed) s of audio per second of processor time, measured as it runs" : "not measured")",
                     "max_streams": "\(capacity.streams == .max ? "no limit" : String(capacity.streams))",
                 ])
         }

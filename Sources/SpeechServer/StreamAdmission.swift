@@ -84,14 +84,19 @@ final class StreamAdmission: Sendable {
     }
 
     /// A piece of `model` that started with `inFlight` pieces made `audioSeconds` of audio in
-    /// `wallSeconds`. While more pieces than threads are in flight a piece also waits for a
-    /// thread, so only its share of the wall time counts as its work.
-    func pieceEnded(model: String, inFlight: Int, audioSeconds: Double, wallSeconds: Double) {
+    /// `wallSeconds`, of which its synthesis took `processorSeconds` of processor time. That time
+    /// is its work; an engine whose threads do not count it (0) has its share of the wall time
+    /// counted instead: while more pieces than threads are in flight a piece also waits for a
+    /// thread.
+    func pieceEnded(
+        model: String, inFlight: Int, audioSeconds: Double, wallSeconds: Double, processorSeconds: Double = 0
+    ) {
         state.withLock { state in
             guard var engine = state.engines[model] else { return }
             engine.piecesInFlight -= 1
             let share = min(Double(engine.capacity.threads) / Double(max(inFlight, 1)), 1)
-            engine.capacity.record(audioSeconds: audioSeconds, workSeconds: wallSeconds * share)
+            let work = processorSeconds > 0 ? processorSeconds : wallSeconds * share
+            engine.capacity.record(audioSeconds: audioSeconds, workSeconds: work)
             state.engines[model] = engine
         }
     }

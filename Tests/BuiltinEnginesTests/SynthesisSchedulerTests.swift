@@ -62,6 +62,26 @@ final class Log: Sendable {
         await scheduler.shutdownGracefully()
     }
 
+    /// A piece's processor time goes to the tally its caller carries; time it spends asleep does not.
+    @Test func eachPiecesProcessorTimeGoesToItsCallersTally() async throws {
+        let scheduler = SynthesisScheduler(threads: 2)
+        let (busy, sleeping) = (SynthesisCPUTime(), SynthesisCPUTime())
+        async let spun: Void = SynthesisCPUTime.$tally.withValue(busy) {
+            try await scheduler.run {
+                let start = SynthesisCPUTime.threadNanoseconds()
+                while SynthesisCPUTime.threadNanoseconds() - start < 30_000_000 {}
+            }
+        }
+        async let slept: Void = SynthesisCPUTime.$tally.withValue(sleeping) {
+            try await scheduler.run { _ = usleep(100_000) }
+        }
+        _ = try await (spun, slept)
+        try await scheduler.run {}  // a piece with no tally counts nowhere
+        #expect(busy.seconds >= 0.03 && busy.seconds < 0.5, "\(busy.seconds) s")
+        #expect(sleeping.seconds < 0.02, "\(sleeping.seconds) s")
+        await scheduler.shutdownGracefully()
+    }
+
     @Test func aCancelledPieceLeavesTheQueueAtOnceAndNeverRuns() async throws {
         let (scheduler, release, holder) = try await heldScheduler()
         let ran = Log()

@@ -267,9 +267,9 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
 
     @Test func measuredSpeedSetsHowManyStreamsAreAdmitted() {
         var capacity = EngineCapacity(threads: 2, defaultSpeed: 4, measured: true, cap: nil)
-        #expect(capacity.streams == 6)  // 4 s/s × 2 threads × 0.75
+        #expect(capacity.streams == 2)  // 4 s/s × 2 threads × 0.35
         for _ in 0..<200 { capacity.record(audioSeconds: 10, workSeconds: 1) }
-        #expect(capacity.streams == 14)  // about 10 s/s × 2 × 0.75, just under 15
+        #expect(capacity.streams == 6)  // about 10 s/s × 2 × 0.35, just under 7
         for _ in 0..<200 { capacity.record(audioSeconds: 1, workSeconds: 4) }
         #expect(capacity.streams == 1)  // slower than real time still serves one
         capacity.record(audioSeconds: 1, workSeconds: 0)  // no time measured: ignored
@@ -279,6 +279,53 @@ func refusal(_ response: TestClient.Response, _ status: HTTPResponse.Status) thr
         #expect(capped.streams == 3)
         let unmeasured = EngineCapacity(threads: 1, defaultSpeed: 0.1, measured: false, cap: nil)
         #expect(unmeasured.streams == Int.max)
+    }
+
+    @Test func aPiecesProcessorTimeIsItsWorkNotItsWallTime() {
+        let admission = StreamAdmission(
+            engines: ["test/gated": EngineCapacity(threads: 2, defaultSpeed: 4, measured: true, cap: nil)],
+            maxStreamsPerKey: nil)
+        func streams() -> Int { admission.figures.first { $0.model == "test/gated" }?.capacity.streams ?? 0 }
+        // 10 s of audio from 1 s of processor time, over 10 s of wall time spent mostly waiting.
+        for _ in 0..<200 {
+            let inFlight = admission.pieceStarts(model: "test/gated")
+            admission.pieceEnded(
+                model: "test/gated", inFlight: inFlight, audioSeconds: 10, wallSeconds: 10, processorSeconds: 1)
+        }
+        #expect(streams() == 6)  // about 10 s/s × 2 × 0.35, just under 7
+        // An engine that counts no processor time: its share of the wall time is its work.
+        for _ in 0..<200 {
+            admission.pieceEnded(model: "test/gated", inFlight: 4, audioSeconds: 4.5, wallSeconds: 2, processorSeconds: 0)
+        }
+        #expect(streams() == 3)  // 4.5 s of audio in half of 2 s: 4.5 s/s × 2 × 0.35 = 3.15
+    }
+
+    /// Through the gateway's `MeasuredEngine`: a piece that takes 20 ms of processor time and
+    /// waits 100 ms more counts at the speed of its processor time.
+    @Test func aBuiltInEnginesPiecesAreMeasuredByTheProcessorTimeTheyTake() async throws {
+        struct Spinning: SpeechEngine {
+            let model = SpeechModel(
+                id: "test/spinning", name: "Spinning", description: "test engine", created: 0, contextLength: 1_000,
+                pricePerCharacter: "0", voices: ["alloy"], defaultVoice: "alloy", supportsSpeed: true)
+            var parallelism: Int { 1 }
+            func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
+                SynthesisCPUTime.measuring(into: SynthesisCPUTime.tally) {
+                    let start = SynthesisCPUTime.threadNanoseconds()
+                    while SynthesisCPUTime.threadNanoseconds() - start < 20_000_000 {}
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                return PCMAudio(samples: [Int16](repeating: 0, count: 24_000), sampleRate: 24_000)
+            }
+        }
+        let admission = StreamAdmission(
+            engines: ["test/spinning": EngineCapacity(threads: 1, defaultSpeed: 4, measured: true, cap: nil)],
+            maxStreamsPerKey: nil)
+        let engine = MeasuredEngine(engine: Spinning(), admission: admission)
+        for _ in 0..<3 { _ = try await engine.synthesize("Hello.", voice: "alloy", speed: 1) }
+        let speed = try #require(admission.figures.first { $0.model == "test/spinning" }).capacity.speed
+        // 1 s of audio per 20 ms of processor time is 50 s/s; by wall time (over 120 ms) 8 s/s.
+        // Three pieces move the average from 4 s/s a tenth of the way each: past 15 only by the former.
+        #expect(speed > 15, "speed \(speed)")
     }
 
     @Test func theLastStreamToEndLetsTheServerGoIdleOnce() throws {
