@@ -50,9 +50,13 @@ public final class FliteEngine: SpeechEngine {
         guard let fliteVoice = voices[name] else {
             throw SpeechError.unknownVoice(model: model.id, voice: voice, available: model.voices)
         }
-        let speakable = Self.readable(text)
-        if speakable.text.isEmpty { return PCMAudio(samples: [], sampleRate: fliteVoice.sampleRate) }
-        return try await scheduler.run { fliteVoice.synthesize(speakable, speed: speed) }
+        // The text is folded on the synthesis thread too: with many streams starting at once,
+        // folding their first pieces on the threads that answer requests held a `/health` back.
+        return try await scheduler.run {
+            let speakable = Self.readable(text)
+            if speakable.text.isEmpty { return PCMAudio(samples: [], sampleRate: fliteVoice.sampleRate) }
+            return fliteVoice.synthesize(speakable, speed: speed)
+        }
     }
 
     /// Flite reads English from ASCII; its letter-to-sound rules have no entries for other bytes

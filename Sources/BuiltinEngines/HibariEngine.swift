@@ -298,7 +298,7 @@ final class HibariVoiceLoader: Sendable {
         if let made = phonemizers.withLock({ $0[accent] }) { return made }
         let g2p = await HibariEngine.loadG2P(
             installation: installation, accent: accent, scheduler: scheduler, logger: logger)
-        var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p)
+        var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p, scheduler: scheduler)
         if g2p != nil {
             let model = installation.oovModelPath(for: accent)
             do {

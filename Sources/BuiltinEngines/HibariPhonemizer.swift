@@ -10,11 +10,17 @@ import Foundation
 /// rewritten into Kokoro's alphabet. Without the G2P data, eSpeak NG reads every
 /// clause (American English, multi-letter phonemes tied) and its IPA is rewritten the same way
 /// ("a^ɪ" is "I", "t^ʃ" is "ʧ", a flap is "T"), clause punctuation kept.
+///
+/// The G2P's work (text analysis, lexicon, tagger, OOV model) runs on `scheduler`'s synthesis
+/// threads, with the deadline of the piece it is for: on the threads that answer requests, a
+/// hundred streams starting at once had their first pieces phonemized ahead of a `/health`.
+/// Without a scheduler (tests) it runs on the caller's thread.
 struct HibariPhonemizer: Sendable {
     let espeak: EspeakEngine
     let vocabulary: [Unicode.Scalar: Int64]
     var g2p: HibariG2P?
     var oov: HibariOOV?
+    var scheduler: SynthesisScheduler?
 
     /// hibari cuts sentences longer than this at clause punctuation (`MAX_PHONEMES` in tts.py).
     static let maximumPhonemes = 400
@@ -44,24 +50,45 @@ struct HibariPhonemizer: Sendable {
 
     /// The phonemes of each clause of `text` by hibari's G2P, and whether it ends a sentence.
     func clauses(in text: String, g2p: HibariG2P) async throws -> [(phonemes: [Unicode.Scalar], endsSentence: Bool)] {
-        let sentences = g2p.sentences(in: EspeakEngine.cleaned(text))
-        let readings = try await unknownWordReadings(sentences.flatMap(g2p.unknownWords))
-        var spoken: [(phonemes: [Unicode.Scalar], endsSentence: Bool)] = []
-        for sentence in sentences {
-            let phonemes = g2p.phonemes(of: sentence) { readings[$0] }
-            for part in Self.clauseBreak.split(phonemes) {
-                let scalars = Self.collapsingSpaces(part.unicodeScalars.filter { $0 == " " || vocabulary[$0] != nil })
-                if !scalars.isEmpty { spoken.append((scalars, false)) }
-            }
-            if !spoken.isEmpty { spoken[spoken.count - 1].endsSentence = true }
+        let (sentences, known, unread) = try await onSynthesisThread { [self] in
+            let sentences = g2p.sentences(in: EspeakEngine.cleaned(text))
+            let (known, unread) = modelReadings(sentences.flatMap(g2p.unknownWords))
+            return (sentences, known, unread)
         }
-        return spoken
+        let readings = known.merging(try await espeakReadings(unread)) { model, _ in model }
+        return try await onSynthesisThread { [vocabulary] in
+            var spoken: [(phonemes: [Unicode.Scalar], endsSentence: Bool)] = []
+            for sentence in sentences {
+                let phonemes = g2p.phonemes(of: sentence) { readings[$0] }
+                for part in Self.clauseBreak.split(phonemes) {
+                    let scalars = Self.collapsingSpaces(part.unicodeScalars.filter { $0 == " " || vocabulary[$0] != nil })
+                    if !scalars.isEmpty { spoken.append((scalars, false)) }
+                }
+                if !spoken.isEmpty { spoken[spoken.count - 1].endsSentence = true }
+            }
+            return spoken
+        }
+    }
+
+    /// Runs `work` on the synthesis threads, or here without a scheduler.
+    private func onSynthesisThread<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws
+        -> Result
+    {
+        if let scheduler { return try await scheduler.run(work) }
+        return try work()
     }
 
     /// The reading of each word by the OOV model, or by eSpeak NG (in Kokoro's alphabet) where
     /// there is no model or it fails. A word none of whose letters the model knows has none,
     /// as in hibari.
     func unknownWordReadings(_ words: [String]) async throws -> [String: String] {
+        let (known, unread) = modelReadings(words)
+        return known.merging(try await espeakReadings(unread)) { model, _ in model }
+    }
+
+    /// The OOV model's reading of each of `words` it reads (blocking work), and the words left
+    /// for eSpeak NG: all of them without a model, and those the model failed on.
+    private func modelReadings(_ words: [String]) -> (readings: [String: String], unread: [String]) {
         var seen = Set<String>()
         var readings: [String: String] = [:]
         var unread: [String] = []
@@ -71,14 +98,20 @@ struct HibariPhonemizer: Sendable {
                     if let phonemes = try oov.phonemes(of: word) { readings[word] = phonemes }
                     continue
                 } catch {
-                    // Read by eSpeak NG below.
+                    // Read by eSpeak NG.
                 }
             }
             unread.append(word)
         }
-        guard !unread.isEmpty else { return readings }
-        let ipa = try await espeak.phonemize(unread, voice: Self.espeakVoice, tie: Self.tie)
-        for (word, phonemes) in zip(unread, ipa) {
+        return (readings, unread)
+    }
+
+    /// eSpeak NG's reading of each of `words`, in Kokoro's alphabet.
+    private func espeakReadings(_ words: [String]) async throws -> [String: String] {
+        guard !words.isEmpty else { return [:] }
+        let ipa = try await espeak.phonemize(words, voice: Self.espeakVoice, tie: Self.tie)
+        var readings: [String: String] = [:]
+        for (word, phonemes) in zip(words, ipa) {
             readings[word] = String(String.UnicodeScalarView(Self.kokoro(fromEspeak: phonemes)))
         }
         return readings
