@@ -89,7 +89,7 @@ final class StreamAdmission: Sendable {
     /// counted instead: while more pieces than threads are in flight a piece also waits for a
     /// thread.
     func pieceEnded(
-        model: String, inFlight: Int, audioSeconds: Double, wallSeconds: Double, processorSeconds: Double = 0
+        model: String, inFlight: Int, audioSeconds: Double, wallSeconds: Double, processorSeconds: Double
     ) {
         state.withLock { state in
             guard var engine = state.engines[model] else { return }

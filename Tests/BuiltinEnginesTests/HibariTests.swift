@@ -219,6 +219,18 @@ struct HibariEngineTests {
         #expect(other.samples != first.samples, "the voice name seeds the noise")
     }
 
+    /// The G2P's work runs on the synthesis threads, which count their processor time to the
+    /// caller's tally: nothing else in phonemizing words the lexicon has runs there.
+    @Test func theG2PRunsOnTheSynthesisThreads() async throws {
+        let phonemizer = try await HibariFixture.engine.value.phonemizer(for: "heart")
+        let tally = SynthesisCPUTime()
+        let pieces = try await SynthesisCPUTime.$tally.withValue(tally) {
+            try await phonemizer.pieces(in: "The water was better than the butter.")
+        }
+        #expect(pieces.count == 1)
+        #expect(tally.seconds > 0)
+    }
+
     /// The arena-shrinking run (ONNX Runtime's run options, `AddRunConfigEntry` at its place in
     /// the function table) runs, and the voice gives the very same samples after it.
     @Test func releasingIdleMemoryChangesNoSample() async throws {
