@@ -8,4 +8,6 @@ public enum HibariAccent: String, Sendable, Hashable, CaseIterable {
     var silverLexicon: String { "lexicon_\(rawValue)_silver.json.gz" }
     /// The OOV model's file (its tables in the JSON file of the same name beside it).
     var oovModel: String { self == .british ? "oov_gb.onnx" : "oov.onnx" }
+    /// The eSpeak NG voice that reads, in this accent, the words hibari's data does not have.
+    var espeakVoice: String { self == .british ? "en-gb" : "en-us" }
 }

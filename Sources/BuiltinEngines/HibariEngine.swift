@@ -298,7 +298,8 @@ final class HibariVoiceLoader: Sendable {
         if let made = phonemizers.withLock({ $0[accent] }) { return made }
         let g2p = await HibariEngine.loadG2P(
             installation: installation, accent: accent, scheduler: scheduler, logger: logger)
-        var phonemizer = HibariPhonemizer(espeak: espeak, vocabulary: vocabulary, g2p: g2p, scheduler: scheduler)
+        var phonemizer = HibariPhonemizer(
+            espeak: espeak, vocabulary: vocabulary, accent: accent, g2p: g2p, scheduler: scheduler)
         if g2p != nil {
             let model = installation.oovModelPath(for: accent)
             do {

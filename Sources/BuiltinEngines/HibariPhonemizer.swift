@@ -7,9 +7,9 @@ import Foundation
 /// With hibari's G2P data (`g2p`), as hibari itself does: its sentences, each read by its own
 /// G2P (normalization, lexicon, tagger), and the words its lexicon does not have read by its
 /// OOV model (`oov`), or, when that is missing or fails, by eSpeak NG, each word on its own,
-/// rewritten into Kokoro's alphabet. Without the G2P data, eSpeak NG reads every
-/// clause (American English, multi-letter phonemes tied) and its IPA is rewritten the same way
-/// ("a^ɪ" is "I", "t^ʃ" is "ʧ", a flap is "T"), clause punctuation kept.
+/// rewritten into Kokoro's alphabet. Without the G2P data, eSpeak NG reads every clause (in the
+/// voice's accent, multi-letter phonemes tied) and its IPA is rewritten the same way ("a^ɪ" is
+/// "I", "t^ʃ" is "ʧ", an American flap is "T", a British "ə^ʊ" is "Q"), clause punctuation kept.
 ///
 /// The G2P's work (text analysis, lexicon, tagger, OOV model) runs on `scheduler`'s synthesis
 /// threads, with the deadline of the piece it is for: on the threads that answer requests, a
@@ -18,13 +18,15 @@ import Foundation
 struct HibariPhonemizer: Sendable {
     let espeak: EspeakEngine
     let vocabulary: [Unicode.Scalar: Int64]
+    /// The English eSpeak NG reads in (`HibariAccent.espeakVoice`) and whose symbols its IPA
+    /// becomes: a British voice's unknown words read as British English.
+    let accent: HibariAccent
     var g2p: HibariG2P?
     var oov: HibariOOV?
     var scheduler: SynthesisScheduler?
 
     /// hibari cuts sentences longer than this at clause punctuation (`MAX_PHONEMES` in tts.py).
     static let maximumPhonemes = 400
-    static let espeakVoice = "en-us"
     static let tie: Unicode.Scalar = "^"
     /// Where hibari cuts a sentence's phonemes into clauses (`_CLAUSE` in tts.py).
     static let clauseBreak = TextPattern(#"(?<=[,;:—])\s+"#)
@@ -109,10 +111,10 @@ struct HibariPhonemizer: Sendable {
     /// eSpeak NG's reading of each of `words`, in Kokoro's alphabet.
     private func espeakReadings(_ words: [String]) async throws -> [String: String] {
         guard !words.isEmpty else { return [:] }
-        let ipa = try await espeak.phonemize(words, voice: Self.espeakVoice, tie: Self.tie)
+        let ipa = try await espeak.phonemize(words, voice: accent.espeakVoice, tie: Self.tie)
         var readings: [String: String] = [:]
         for (word, phonemes) in zip(words, ipa) {
-            readings[word] = String(String.UnicodeScalarView(Self.kokoro(fromEspeak: phonemes)))
+            readings[word] = String(String.UnicodeScalarView(Self.kokoro(fromEspeak: phonemes, accent: accent)))
         }
         return readings
     }
@@ -121,10 +123,10 @@ struct HibariPhonemizer: Sendable {
     func espeakClauses(in text: String) async throws -> [(phonemes: [Unicode.Scalar], endsSentence: Bool)] {
         let clauses = PiperPhonemizer.clauses(in: text)
         guard !clauses.isEmpty else { return [] }
-        let phonemes = try await espeak.phonemize(clauses.map(\.text), voice: Self.espeakVoice, tie: Self.tie)
+        let phonemes = try await espeak.phonemize(clauses.map(\.text), voice: accent.espeakVoice, tie: Self.tie)
         var spoken: [(phonemes: [Unicode.Scalar], endsSentence: Bool)] = []
         for (clause, ipa) in zip(clauses, phonemes) {
-            let words = Self.kokoro(fromEspeak: ipa).filter { $0 == " " || vocabulary[$0] != nil }
+            let words = Self.kokoro(fromEspeak: ipa, accent: accent).filter { $0 == " " || vocabulary[$0] != nil }
             var scalars = Self.collapsingSpaces(words)
             guard !scalars.isEmpty else { continue }
             if let mark = clause.terminator?.unicodeScalars.first, vocabulary[mark] != nil {
@@ -175,11 +177,12 @@ struct HibariPhonemizer: Sendable {
         return parts
     }
 
-    /// eSpeak NG's IPA → misaki's alphabet, as misaki's eSpeak fallback rewrites it (longest
-    /// patterns first; then syllabic consonants get a schwa before them, and leftover ties go).
-    static func kokoro(fromEspeak ipa: String) -> [Unicode.Scalar] {
+    /// eSpeak NG's IPA → misaki's alphabet, as misaki's eSpeak fallback rewrites it for
+    /// `accent` (longest patterns first; then syllabic consonants get a schwa before them, and
+    /// leftover ties go).
+    static func kokoro(fromEspeak ipa: String, accent: HibariAccent) -> [Unicode.Scalar] {
         var scalars = Array(ipa.replacing(/\([^)]+\)/, with: "").unicodeScalars)
-        for (pattern, replacement) in rewrites {
+        for (pattern, replacement) in rewrites[accent] ?? [] {
             scalars = replacing(pattern, with: replacement, in: scalars)
         }
         // A syllabic mark (U+0329) after a consonant: "n̩" → "ᵊn".
@@ -194,15 +197,26 @@ struct HibariPhonemizer: Sendable {
         return result.map { $0 == "o" ? "ɔ" : $0 }.filter { $0 != tie }
     }
 
-    /// Pattern → replacement, longest pattern first.
-    static let rewrites: [([Unicode.Scalar], [Unicode.Scalar])] = [
-        ("ʔˌn\u{0329}", "tᵊn"), ("ʔn\u{0329}", "tᵊn"), ("ʔn", "tᵊn"), ("ʔ", "t"),
-        ("a^ɪ", "I"), ("a^ʊ", "W"), ("d^ʒ", "ʤ"), ("e^ɪ", "A"), ("t^ʃ", "ʧ"), ("ɔ^ɪ", "Y"), ("ə^l", "ᵊl"),
-        ("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"),
-        ("e", "A"), ("r", "ɹ"), ("x", "k"), ("ç", "k"), ("ɐ", "ə"), ("ɚ", "əɹ"), ("ɬ", "l"), ("ʲ", ""), ("ɾ", "T"),
-        ("ː", ""),
-    ].map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
-        .sorted { $0.0.count > $1.0.count }
+    /// Pattern → replacement for each accent, longest pattern first. Both accents share most;
+    /// American English then loses the length mark (misaki's American alphabet has none) and
+    /// writes "oʊ" as "O", British keeps it and writes "əʊ" as "Q", "eə" as "ɛː" (before "e"
+    /// becomes "A", which misaki's own order would do first and so never match) and "iə", which
+    /// eSpeak NG ties, as "ɪə".
+    static let rewrites: [HibariAccent: [([Unicode.Scalar], [Unicode.Scalar])]] = {
+        let shared: [(String, String)] = [
+            ("ʔˌn\u{0329}", "tᵊn"), ("ʔn\u{0329}", "tᵊn"), ("ʔn", "tᵊn"), ("ʔ", "t"),
+            ("a^ɪ", "I"), ("a^ʊ", "W"), ("d^ʒ", "ʤ"), ("e^ɪ", "A"), ("t^ʃ", "ʧ"), ("ɔ^ɪ", "Y"), ("ə^l", "ᵊl"),
+            ("e", "A"), ("r", "ɹ"), ("x", "k"), ("ç", "k"), ("ɐ", "ə"), ("ɚ", "əɹ"), ("ɬ", "l"), ("ʲ", ""), ("ɾ", "T"),
+        ]
+        let own: [HibariAccent: [(String, String)]] = [
+            .american: [("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", "")],
+            .british: [("e^ə", "ɛː"), ("ə^ʊ", "Q"), ("i^ə", "ɪə"), ("iə", "ɪə")],
+        ]
+        return own.mapValues { patterns in
+            (shared + patterns).map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
+                .sorted { $0.0.count > $1.0.count }
+        }
+    }()
 
     private static func replacing(
         _ pattern: [Unicode.Scalar], with replacement: [Unicode.Scalar], in scalars: [Unicode.Scalar]

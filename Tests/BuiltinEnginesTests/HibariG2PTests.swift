@@ -145,9 +145,25 @@ struct HibariG2PTests {
             ])
         phonemizer.oov = nil
         let ipa = try await phonemizer.espeak.phonemize(["glorp"], voice: "en-us", tie: "^")
-        let espeak = String(String.UnicodeScalarView(HibariPhonemizer.kokoro(fromEspeak: ipa[0])))
+        let espeak = String(String.UnicodeScalarView(HibariPhonemizer.kokoro(fromEspeak: ipa[0], accent: .american)))
         #expect(!espeak.isEmpty)
         #expect(try await phonemizer.unknownWordReadings(["glorp"]) == ["glorp": espeak])
+    }
+
+    /// Without hibari's data (or where its OOV model fails) eSpeak NG reads the words, in the
+    /// voice's accent: a British voice's "road" has misaki's British "Q", an American one's "O".
+    @Test func eSpeakReadsABritishVoicesWordsInBritishEnglish() async throws {
+        let engine = try await HibariFixture.engine.value
+        func phonemes(_ accent: HibariAccent) async throws -> String {
+            let phonemizer = HibariPhonemizer(espeak: engine.phonemizer.espeak, vocabulary: engine.phonemizer.vocabulary, accent: accent)
+            let clauses = try await phonemizer.espeakClauses(in: "The road is near; her hair.")
+            return clauses.map { String(String.UnicodeScalarView($0.phonemes)) }.joined(separator: " ")
+        }
+        let british = try await phonemes(.british)
+        let american = try await phonemes(.american)
+        #expect(british.contains("ɹˈQd") && !british.contains("O"), "\(british)")
+        #expect(british.contains("nˈɪə") && british.contains("hˈɛː"), "\(british)")
+        #expect(american.contains("ɹˈOd") && !american.contains("Q") && !american.contains("ː"), "\(american)")
     }
 
     @Test func sentencesAreCutAsHibariCutsThem() async throws {

@@ -139,14 +139,17 @@ enum HibariVocoderFixture {
 
 @Suite struct HibariPhonemizerTests {
     @Test func espeakIPABecomesKokorosAlphabet() {
-        func kokoro(_ ipa: String) -> String {
-            String(String.UnicodeScalarView(HibariPhonemizer.kokoro(fromEspeak: ipa)))
+        func kokoro(_ ipa: String, _ accent: HibariAccent = .american) -> String {
+            String(String.UnicodeScalarView(HibariPhonemizer.kokoro(fromEspeak: ipa, accent: accent)))
         }
         #expect(kokoro("həlˈo^ʊ ðˈɛ^ɹ") == "həlˈO ðˈɛɹ")
         #expect(kokoro("hˌa^ʊ ɑː^ɹ juː tədˈe^ɪ") == "hˌW ɑɹ ju tədˈA")
         #expect(kokoro("bˈʌɾɚ t^ʃˈɜːt^ʃ d^ʒˈʌd^ʒ bˈɔ^ɪ hˈa^ɪ") == "bˈʌTəɹ ʧˈɜɹʧ ʤˈʌʤ bˈY hˈI")
         #expect(kokoro("bˈʌʔn̩ lˈɪɾə^l ʃˈoː^ɹ hˈɜːɹi ɐ") == "bˈʌtᵊn lˈɪTᵊl ʃˈɔɹ hˈɜɹi ə")
         #expect(kokoro("(fr)bɔ̃ʒˈuʁ(en)") == "bɔ̃ʒˈuʁ", "language switches go")
+        // eSpeak NG's en-gb, in misaki's British symbols: "əʊ" is Q, "eə" is ɛː, lengths stay.
+        #expect(kokoro("həlˈə^ʊ ðˈe^ə", .british) == "həlˈQ ðˈɛː")
+        #expect(kokoro("nˈɪə nˈɜːs lˈɒt ɹˈe^ɪn", .british) == "nˈɪə nˈɜːs lˈɒt ɹˈAn")
     }
 
     @Test func longSentencesAreCutAtClausesThenWords() {
