@@ -177,6 +177,9 @@ final class PipelineState: AudioProducer {
     private var spoken = (characters: 0, audio: Duration.zero)
     /// Pieces started so far: each may be longer than the one before (`pieceLength`).
     private var piecesStarted = 0
+    /// The deadline the stream's first piece was given: its second piece's, too, while many
+    /// streams start at once (`SynthesisOpening`).
+    private var firstPieceDue: ContinuousClock.Instant?
     /// When the piece before the next one ended inside a sentence, the pause kept there.
     private var followsCut: Duration?
     /// The input up to the last piece started, for the offsets of the words in the next one.
@@ -314,16 +317,25 @@ final class PipelineState: AudioProducer {
         while inFlight.count < max(stream.engine.parallelism, 1) + min(max(stream.engine.queuedPieces, 0), 8),
             let text = splitter.next(maxLength: pieceLength(piecesStarted))
         {
+            let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
+            let opening: SynthesisOpening? =
+                switch piecesStarted {
+                case 0: .first
+                case 1: firstPieceDue.map { .second(firstDue: $0) }
+                default: nil
+                }
+            if piecesStarted == 0 { firstPieceDue = deadline }
             piecesStarted += 1
             let engine = stream.engine
-            let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
             consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count
             consumed.index = text.startIndex
             let billed = stream.text.unicodeScalars[billedUpTo..<text.endIndex].count
             billedUpTo = text.endIndex
             let task = Task {
-                try await SynthesisDeadline.$current.withValue(deadline) {
-                    try await engine.synthesize(piece, voice: voice, speed: speed)
+                try await SynthesisDeadline.$opening.withValue(opening) {
+                    try await SynthesisDeadline.$current.withValue(deadline) {
+                        try await engine.synthesize(piece, voice: voice, speed: speed)
+                    }
                 }
             }
             inFlight.append(

@@ -12,6 +12,12 @@ import Glibc
 /// run in the order they came. A piece whose task is cancelled (its client went away) leaves the
 /// queue at once and never runs.
 ///
+/// While many streams start at once (`pairingThreshold` first pieces waiting), a stream's
+/// second piece counts as due when its first was, so each stream's first two pieces run
+/// together: otherwise every first piece, due now, runs before any second piece, and the
+/// streams that started first run out of audio while the last ones get their first. Pieces go
+/// in that order by `SynthesisDeadline.opening`.
+///
 /// The threads run at a lower priority than the rest of the process (`niceness`), so while
 /// every core synthesizes, the event loops still answer `/health`, refuse a stream with 503 and
 /// write audio at once: synthesis takes what CPU they leave.
@@ -31,6 +37,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
     private struct Job {
         let id: UInt64
         let deadline: ContinuousClock.Instant
+        let opening: SynthesisOpening?
         /// Runs the work and resumes its caller: called once, by a worker, outside the lock.
         let run: () -> Void
         /// Resumes its caller with an error instead; called once, under the lock, when the job
@@ -45,9 +52,18 @@ public final class SynthesisScheduler: @unchecked Sendable {
     /// share of a busy synthesis thread when both want a core (the kernel's nice-to-weight
     /// table), while synthesis still gets every idle cycle.
     public static let workerNiceness: Int32 = 5
+    /// How many first pieces must wait before a second piece counts as due with its first.
+    public let pairingThreshold: Int
+    /// 32 per thread: the built-in voices' first pieces take about 25 ms of a thread for about
+    /// 1.4 s of audio, so 32 per thread are 0.8 s of work, about what a started stream's first
+    /// piece leaves it once the deadline margin is taken. Measured with 100 hibari streams
+    /// started at once (2 threads, `Benchmarks/bench_capacity.py`): see the README.
+    public static let pairingPerThread = 32
     private let condition = NSCondition()
     /// Queued jobs, latest deadline first, so the next to run is the last.
     private var queue: [Job] = []
+    /// How many of `queue` are first pieces.
+    private var queuedFirstPieces = 0
     private var nextID: UInt64 = 0
     private var running = 0
     private var stopping = false
@@ -55,10 +71,12 @@ public final class SynthesisScheduler: @unchecked Sendable {
     private var stopped: [CheckedContinuation<Void, Never>] = []
 
     /// Starts `threads` worker threads (at least one), `niceness` (clamped to 0-19) nicer than
-    /// the process.
-    public init(threads: Int, niceness: Int32 = workerNiceness) {
+    /// the process; second pieces go with their first once `pairingThreshold` (at least 1;
+    /// default `pairingPerThread` per thread) first pieces wait.
+    public init(threads: Int, niceness: Int32 = workerNiceness, pairingThreshold: Int? = nil) {
         threadCount = max(threads, 1)
         self.niceness = min(max(niceness, 0), 19)
+        self.pairingThreshold = max(pairingThreshold ?? Self.pairingPerThread * threadCount, 1)
         liveThreads = threadCount
         for index in 0..<threadCount {
             let thread = Thread { [self] in work() }
@@ -79,6 +97,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
     /// `SpeechError.engineFailure` once the scheduler is shutting down.
     public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         let deadline = SynthesisDeadline.current ?? .now
+        let opening = SynthesisDeadline.opening
         let tally = SynthesisCPUTime.tally
         let id = locked { () -> UInt64 in
             nextID += 1
@@ -87,7 +106,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                 let job = Job(
-                    id: id, deadline: deadline,
+                    id: id, deadline: deadline, opening: opening,
                     run: {
                         continuation.resume(
                             with: Swift.Result { try SynthesisCPUTime.measuring(into: tally, work) })
@@ -108,7 +127,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
             condition.lock()
             defer { condition.unlock() }
             if let index = queue.firstIndex(where: { $0.id == id }) {
-                queue.remove(at: index).cancel(CancellationError())
+                remove(at: index).cancel(CancellationError())
             }
         }
     }
@@ -122,6 +141,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
             stopping = true
             for job in queue { job.cancel(SpeechError.engineFailure("the speech engines are shutting down")) }
             queue.removeAll()
+            queuedFirstPieces = 0
             if liveThreads == 0 {
                 continuation.resume()
             } else {
@@ -141,6 +161,29 @@ public final class SynthesisScheduler: @unchecked Sendable {
             if queue[middle].deadline > job.deadline { low = middle + 1 } else { high = middle }
         }
         queue.insert(job, at: low)
+        if job.opening == .first { queuedFirstPieces += 1 }
+    }
+
+    /// The job a free thread runs next: the earliest deadline (the last in `queue`), except
+    /// that while `pairingThreshold` first pieces wait, a second piece is due when its first
+    /// was (after it, having come after it).
+    private func takeNext() -> Job? {
+        guard var index = queue.indices.last else { return nil }
+        if queuedFirstPieces >= pairingThreshold {
+            var (due, id) = (queue[index].deadline, queue[index].id)
+            for (candidate, job) in queue.enumerated() {
+                guard case .second(let firstDue) = job.opening, firstDue < due || (firstDue == due && job.id < id)
+                else { continue }
+                (index, due, id) = (candidate, firstDue, job.id)
+            }
+        }
+        return remove(at: index)
+    }
+
+    private func remove(at index: Int) -> Job {
+        let job = queue.remove(at: index)
+        if job.opening == .first { queuedFirstPieces -= 1 }
+        return job
     }
 
     /// One worker thread: takes the earliest job, runs it outside the lock, until shutdown.
@@ -148,7 +191,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
         lowerPriority()
         condition.lock()
         while true {
-            if let job = queue.popLast() {
+            if let job = takeNext() {
                 running += 1
                 condition.unlock()
                 job.run()

@@ -107,4 +107,15 @@ public final class SynthesisCPUTime: Sendable {
 /// runs the piece with the earliest deadline first. Unset means now.
 public enum SynthesisDeadline {
     @TaskLocal public static var current: ContinuousClock.Instant?
+    /// Which of a stream's opening pieces this is, if one: the scheduler keeps a stream's first
+    /// two pieces together while many streams start at once (`SynthesisScheduler`).
+    @TaskLocal public static var opening: SynthesisOpening?
+}
+
+/// A stream's first piece, or its second with the deadline its first had (the moment the stream
+/// was started). Between them they hold the audio a listener has before the stream's later
+/// pieces are due.
+public enum SynthesisOpening: Sendable, Equatable {
+    case first
+    case second(firstDue: ContinuousClock.Instant)
 }

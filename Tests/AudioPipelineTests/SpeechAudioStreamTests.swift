@@ -20,7 +20,9 @@ final class ToneEngine: SpeechEngine {
     /// Seconds of silence before and after each piece's tone, as engines leave around an utterance.
     let padding: Double
     private let state = Mutex(
-        (running: 0, peak: 0, calls: [String](), deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)]()))
+        (
+            running: 0, peak: 0, calls: [String](),
+            deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant, opening: SynthesisOpening?)]()))
 
     init(
         parallelism: Int, queuedPieces: Int = 0, delay: Duration = .milliseconds(20), silentWord: String? = nil,
@@ -36,15 +38,17 @@ final class ToneEngine: SpeechEngine {
 
     var peak: Int { state.withLock { $0.peak } }
     var calls: [String] { state.withLock { $0.calls } }
-    /// Each piece's `SynthesisDeadline`, and when the piece was called.
-    var deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant)] { state.withLock { $0.deadlines } }
+    /// Each piece's `SynthesisDeadline` and opening, and when the piece was called.
+    var deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant, opening: SynthesisOpening?)] {
+        state.withLock { $0.deadlines }
+    }
 
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
         state.withLock {
             $0.running += 1
             $0.peak = max($0.peak, $0.running)
             $0.calls.append(text)
-            $0.deadlines.append((SynthesisDeadline.current, .now))
+            $0.deadlines.append((SynthesisDeadline.current, .now, SynthesisDeadline.opening))
         }
         defer { state.withLock { $0.running -= 1 } }
         try await Task.sleep(for: delay)
@@ -97,6 +101,19 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
             let gap = deadlines[k].due! - deadlines[k - 1].due!
             #expect(abs((gap - made) / .milliseconds(1)) <= 2, "piece \(k): \(gap) apart, \(made) made")
         }
+    }
+
+    /// The scheduler keeps a stream's first two pieces together while many streams start: the
+    /// first is marked as such, the second with the first's deadline, the rest not at all.
+    @Test func aStreamsFirstTwoPiecesAreMarkedAsItsOpening() async throws {
+        let engine = ToneEngine(parallelism: 2, queuedPieces: 1)
+        for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {}
+        let pieces = engine.deadlines
+        try #require(pieces.count == SentenceSplitter(text).map(String.init).count)
+        #expect(pieces[0].opening == .first)
+        let firstDue = try #require(pieces[0].due)
+        #expect(pieces[1].opening == .second(firstDue: firstDue))
+        #expect(pieces.dropFirst(2).allSatisfy { $0.opening == nil })
     }
 
     @Test func aPieceQueuedAheadIsDueWhenItsListenerWillNeedIt() async throws {

@@ -28,8 +28,10 @@ final class Log: Sendable {
 @Suite struct SynthesisSchedulerTests {
     /// A scheduler with one thread, held by a piece that blocks until `release` is signalled,
     /// so the pieces queued behind it can be looked at.
-    func heldScheduler() async throws -> (SynthesisScheduler, DispatchSemaphore, Task<Void, any Error>) {
-        let scheduler = SynthesisScheduler(threads: 1)
+    func heldScheduler(pairingThreshold: Int? = nil) async throws -> (
+        SynthesisScheduler, DispatchSemaphore, Task<Void, any Error>
+    ) {
+        let scheduler = SynthesisScheduler(threads: 1, pairingThreshold: pairingThreshold)
         let release = DispatchSemaphore(value: 0)
         let holder = Task { try await scheduler.run { release.wait() } }
         try await eventually { scheduler.runningCount == 1 }
@@ -60,6 +62,46 @@ final class Log: Sendable {
         try await holder.value
         #expect(order.all == ["no deadline", "in 100 s", "in 100 s, later", "in 200 s", "in 300 s"])
         await scheduler.shutdownGracefully()
+    }
+
+    /// Three streams started a millisecond apart, each with its first piece (due at its start)
+    /// and its second (due a second later). While as many first pieces wait as the threshold, a
+    /// second piece goes right after its own first, before the next stream's; below it, every
+    /// first piece goes before any second.
+    @Test func whileManyStreamsStartEachOnesFirstTwoPiecesGoTogether() async throws {
+        func order(pairingThreshold: Int) async throws -> [String] {
+            let (scheduler, release, holder) = try await heldScheduler(pairingThreshold: pairingThreshold)
+            let order = Log()
+            let now = ContinuousClock.now
+            var tasks: [Task<Void, any Error>] = []
+            for (index, stream) in ["A", "B", "C"].enumerated() {
+                let start = now + .milliseconds(index)
+                let pieces: [(String, ContinuousClock.Instant, SynthesisOpening)] = [
+                    ("\(stream)1", start, .first), ("\(stream)2", start + .seconds(1), .second(firstDue: start)),
+                ]
+                for (name, deadline, opening) in pieces {
+                    tasks.append(
+                        Task {
+                            try await SynthesisDeadline.$opening.withValue(opening) {
+                                try await SynthesisDeadline.$current.withValue(deadline) {
+                                    try await scheduler.run { order.add(name) }
+                                }
+                            }
+                        })
+                    let queued = tasks.count
+                    try await eventually { scheduler.queuedCount == queued }
+                }
+            }
+            release.signal()
+            for task in tasks { try await task.value }
+            try await holder.value
+            await scheduler.shutdownGracefully()
+            return order.all
+        }
+        // Three first pieces wait, then two: A's pair goes together, and B's first; then with C's
+        // first alone waiting, the deadlines decide.
+        #expect(try await order(pairingThreshold: 2) == ["A1", "A2", "B1", "C1", "B2", "C2"])
+        #expect(try await order(pairingThreshold: 4) == ["A1", "B1", "C1", "A2", "B2", "C2"])
     }
 
     /// A piece's processor time goes to the tally its caller carries; time it spends asleep does not.
