@@ -21,7 +21,7 @@ it) twice on a temporary data dir:
    admitted and refused (503), stalls among the admitted, the slowest refusal (as the client
    timed it, from its request sent to the response's head read, and as the server's request log
    timed it: head parsed to response sent), the slowest `GET /health` while it ran (polled every
-   50 ms from a process of its own), and the server's RSS idle, at its peak and 5 s after the
+   50 ms from a process of its own; the client's time, and the server's from its log), and the server's RSS idle, at its peak and 5 s after the
    load.
 """
 
@@ -177,18 +177,21 @@ def overload(binary: Path, name: str, text: str, count: int, characters: int, se
         finally:
             process.terminate()
             process.wait(timeout=60)
-        inside = refusal_durations_ms(Path(scratch) / "server.log")
+        log = Path(scratch) / "server.log"
+        inside = request_durations_ms(log, "audio/speech", 503)
         result["server_slowest_refusal_ms"] = round(max(inside), 1) if inside else None
+        health = request_durations_ms(log, "/health", 200)
+        result["server_health_max_ms"] = round(max(health), 1) if health else None
         return result
 
 
-def refusal_durations_ms(log: Path) -> list[float]:
-    """The server's own time for each 503 to a speech request, from its request log lines (from
-    the request's head parsed to the response's end: what the client's time adds to it is the
-    client's, the kernel's and the wait for the server's event loop)."""
+def request_durations_ms(log: Path, path: str, status: int) -> list[float]:
+    """The server's own time for each request to `path` answered with `status`, from its request
+    log lines (from the request's head parsed to the response's end: what the client's time adds
+    to it is the client's, the kernel's and the wait for the server's event loop)."""
     durations = []
     for line in log.read_text(errors="replace").splitlines():
-        if "audio/speech" not in line or not re.search(r'status"?[=:] ?503\b', line):
+        if path not in line or not re.search(rf'status"?[=:] ?{status}\b', line):
             continue
         found = re.search(r'duration_ms"?[=:] ?([0-9.]+)', line)
         if found:
@@ -231,7 +234,8 @@ def main() -> None:
     print(f"binary: {binary}")
     print(f"concurrent real-time pcm streams of {args.characters:,} characters")
     print(f"{'engine':<14}{'no-stall max':>13}{'p50 first':>11}{'p95 first':>11} | {'overload':>9}{'admitted':>9}"
-          f"{'stalled':>8}{'503':>5}{'slowest 503':>12}{'(server)':>9}{'/health max':>12}{'RSS idle/peak/after MB':>24}")
+          f"{'stalled':>8}{'503':>5}{'slowest 503':>12}{'(server)':>9}{'/health max':>12}{'(server)':>9}"
+          f"{'RSS idle/peak/after MB':>24}")
     for name in names:
         best = results[name]["capacity"]["largest_without_stall"] or {"requests": 0, "first_byte_p50_s": 0,
                                                                        "first_byte_p95_s": 0}
@@ -239,9 +243,11 @@ def main() -> None:
         slowest = f"{over['slowest_refusal_s'] * 1000:.0f} ms" if over["slowest_refusal_s"] is not None else "-"
         inside = over.get("server_slowest_refusal_ms")
         server = f"{inside:.1f} ms" if inside is not None else "-"
+        health = over.get("server_health_max_ms")
+        health_inside = f"{health:.1f} ms" if health is not None else "-"
         print(f"{LADDERS[name]['model']:<14}{best['requests']:>13}{best['first_byte_p50_s']:>10.3f}s"
               f"{best['first_byte_p95_s']:>10.3f}s | {over['requests']:>9}{over['admitted']:>9}{over['stalled']:>8}"
-              f"{over['refused_503']:>5}{slowest:>12}{server:>9}{over['health_max_ms']:>9.1f} ms"
+              f"{over['refused_503']:>5}{slowest:>12}{server:>9}{over['health_max_ms']:>9.1f} ms{health_inside:>9}"
               f"{over['rss_idle_mb']:>10}/{over['rss_peak_mb']}/{over['rss_after_mb']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
