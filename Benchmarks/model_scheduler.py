@@ -66,9 +66,9 @@ def burst(streams: int, engine: str, pairing: int, opening: int, seed: int, dear
             s["flight"].append(s["next"])
             s["next"] += 1
 
-    def key(job: tuple[float, int, int, int]) -> tuple[float, int]:
+    def key(job: tuple[float, int, int, int], pairing_now: bool) -> tuple[float, int]:
         due, seq, k, i = job
-        if 0 < i < opening and sum(1 for job in queue if job[3] == 0) >= pairing:
+        if pairing_now and 0 < i < opening:
             return (0.0, seq)  # every stream starts at 0: due when its first piece was
         return (due, seq)
 
@@ -79,7 +79,8 @@ def burst(streams: int, engine: str, pairing: int, opening: int, seed: int, dear
     now, idle = 0.0, threads
     while True:
         while idle and queue:
-            job = min(queue, key=key)
+            pairing_now = sum(1 for job in queue if job[3] == 0) >= pairing
+            job = min(queue, key=lambda job: key(job, pairing_now))
             queue.remove(job)
             _, _, k, i = job
             cost = (fixed + per_second * audio(k, i)) * (1 + rng.uniform(-0.3, 0.3))

@@ -182,7 +182,7 @@ struct HibariPhonemizer: Sendable {
     /// leftover ties go).
     static func kokoro(fromEspeak ipa: String, accent: HibariAccent) -> [Unicode.Scalar] {
         var scalars = Array(ipa.replacing(/\([^)]+\)/, with: "").unicodeScalars)
-        for (pattern, replacement) in rewrites[accent] ?? [] {
+        for (pattern, replacement) in rewrites(for: accent) {
             scalars = replacing(pattern, with: replacement, in: scalars)
         }
         // A syllabic mark (U+0329) after a consonant: "n̩" → "ᵊn".
@@ -202,21 +202,26 @@ struct HibariPhonemizer: Sendable {
     /// writes "oʊ" as "O", British keeps it and writes "əʊ" as "Q", "eə" as "ɛː" (before "e"
     /// becomes "A", which misaki's own order would do first and so never match) and "iə", which
     /// eSpeak NG ties, as "ɪə".
-    static let rewrites: [HibariAccent: [([Unicode.Scalar], [Unicode.Scalar])]] = {
-        let shared: [(String, String)] = [
-            ("ʔˌn\u{0329}", "tᵊn"), ("ʔn\u{0329}", "tᵊn"), ("ʔn", "tᵊn"), ("ʔ", "t"),
-            ("a^ɪ", "I"), ("a^ʊ", "W"), ("d^ʒ", "ʤ"), ("e^ɪ", "A"), ("t^ʃ", "ʧ"), ("ɔ^ɪ", "Y"), ("ə^l", "ᵊl"),
-            ("e", "A"), ("r", "ɹ"), ("x", "k"), ("ç", "k"), ("ɐ", "ə"), ("ɚ", "əɹ"), ("ɬ", "l"), ("ʲ", ""), ("ɾ", "T"),
-        ]
-        let own: [HibariAccent: [(String, String)]] = [
-            .american: [("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", "")],
-            .british: [("e^ə", "ɛː"), ("ə^ʊ", "Q"), ("i^ə", "ɪə"), ("iə", "ɪə")],
-        ]
-        return own.mapValues { patterns in
-            (shared + patterns).map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }
-                .sorted { $0.0.count > $1.0.count }
+    static func rewrites(for accent: HibariAccent) -> [([Unicode.Scalar], [Unicode.Scalar])] {
+        switch accent {
+        case .american: americanRewrites
+        case .british: britishRewrites
         }
-    }()
+    }
+
+    private static let sharedRewrites: [(String, String)] = [
+        ("ʔˌn\u{0329}", "tᵊn"), ("ʔn\u{0329}", "tᵊn"), ("ʔn", "tᵊn"), ("ʔ", "t"),
+        ("a^ɪ", "I"), ("a^ʊ", "W"), ("d^ʒ", "ʤ"), ("e^ɪ", "A"), ("t^ʃ", "ʧ"), ("ɔ^ɪ", "Y"), ("ə^l", "ᵊl"),
+        ("e", "A"), ("r", "ɹ"), ("x", "k"), ("ç", "k"), ("ɐ", "ə"), ("ɚ", "əɹ"), ("ɬ", "l"), ("ʲ", ""), ("ɾ", "T"),
+    ]
+    private static let americanRewrites = longestFirst(
+        sharedRewrites + [("o^ʊ", "O"), ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ː", "")])
+    private static let britishRewrites = longestFirst(
+        sharedRewrites + [("e^ə", "ɛː"), ("ə^ʊ", "Q"), ("i^ə", "ɪə"), ("iə", "ɪə")])
+
+    private static func longestFirst(_ patterns: [(String, String)]) -> [([Unicode.Scalar], [Unicode.Scalar])] {
+        patterns.map { (Array($0.0.unicodeScalars), Array($0.1.unicodeScalars)) }.sorted { $0.0.count > $1.0.count }
+    }
 
     private static func replacing(
         _ pattern: [Unicode.Scalar], with replacement: [Unicode.Scalar], in scalars: [Unicode.Scalar]
