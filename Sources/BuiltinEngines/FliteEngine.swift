@@ -41,8 +41,10 @@ public final class FliteEngine: SpeechEngine {
     /// hibari's (see `HibariEngine.pieceSizes`): with 48 streams started at once, twofold growth
     /// left 1-4 of them stalling in their first seconds, by half none; with 80 at once, growth by
     /// half left 1, 18 and 2 stalling, by a quarter 1, 4 and 1, and one stream alone was as fast
-    /// (`Benchmarks/bench_capacity.py --engines flite --ladder 80`, `bench_speech.py`).
-    public var pieceSizes: PieceSizes { PieceSizes(first: 24, growthPercent: 125) }
+    /// (`Benchmarks/bench_capacity.py --engines flite --ladder 80`, `bench_speech.py`). The
+    /// second piece is as long as the first, as hibari's: with 100 at once 1 and 2 stalled
+    /// against 4 and 4 (80: none either way).
+    public var pieceSizes: PieceSizes { PieceSizes(first: 24, growthPercent: 125, openingPieces: 2) }
     public var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
     public func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {

@@ -149,7 +149,14 @@ struct PiperVoiceSnapshot: SpeechEngine {
     let voices: PiperVoiceSet
     let scheduler: SynthesisScheduler
 
-    static let pieceSizes = PieceSizes(first: 40)
+    /// 40 characters first (see `PiperEngine.pieceSizes`), the second as long, then a quarter
+    /// longer each: twofold growth cannot keep 16 streams started at once playing on 2 cores
+    /// (`PieceSizes`' reckoning). 16 Piper streams at once (an ad-hoc copy of
+    /// `bench_capacity.py`'s client, release builds alternating): 9, 7, 9, 10, 4 stalled with
+    /// twofold growth; 1, 5, 4, 4, 2 with a quarter; 2, 8, 0, 2 with the second piece as long as
+    /// the first (the reckoning's slack, not seen apart from the noise here). One stream alone is
+    /// as fast (2,000 characters to pcm 4.9 s against 5.0 s).
+    static let pieceSizes = PieceSizes(first: 40, growthPercent: 125, openingPieces: 2)
     var pieceSizes: PieceSizes { Self.pieceSizes }
     var queuedPieces: Int { SynthesisScheduler.queuedPiecesPerRequest }
 
