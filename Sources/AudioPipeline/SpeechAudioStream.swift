@@ -157,6 +157,8 @@ final class PipelineState: AudioProducer {
         /// its audio counts as spoken, so the spaces and punctuation between pieces count too.
         let billed: Int
         let endsSentence: Bool
+        /// When the piece is needed, moved as the stream learns more (`moveDeadlines`).
+        let deadline: PieceDeadline
         let task: Task<PCMAudio, any Error>
     }
 
@@ -263,6 +265,7 @@ final class PipelineState: AudioProducer {
             spokeAPiece = spokeSamples
         }
         if firstAudioAt == nil { firstAudioAt = .now }
+        moveDeadlines()
         return output
     }
 
@@ -270,15 +273,31 @@ final class PipelineState: AudioProducer {
     /// the piece's own synthesis and the hop to the client.
     static let deadlineMargin = Duration.milliseconds(500)
 
-    /// When a piece started now, behind the pieces in flight, is needed: at once when no audio
-    /// comes before it; otherwise when a listener who starts at the first audio (now, if none has
-    /// left yet) will have heard the audio made so far and what the pieces in flight will make,
-    /// less `deadlineMargin`. The pauses those pieces may end with are not counted, which errs
-    /// early.
+    /// When a piece started now, behind the pieces in flight, is needed (`deadline(after:)`).
     private var deadline: ContinuousClock.Instant {
-        let ahead = audioMade + inFlight.reduce(Duration.zero) { $0 + estimatedAudio(characters: $1.characters) }
+        deadline(after: audioMade + inFlight.reduce(Duration.zero) { $0 + estimatedAudio(characters: $1.characters) })
+    }
+
+    /// When a piece with `ahead` of audio before it is needed: at once when no audio comes
+    /// before it; otherwise when a listener who starts at the first audio (now, if none has left
+    /// yet) will have heard `ahead`, less `deadlineMargin`. The pauses the pieces before it may
+    /// end with are not counted, which errs early.
+    private func deadline(after ahead: Duration) -> ContinuousClock.Instant {
         guard ahead > .zero else { return .now }
         return (firstAudioAt ?? .now) + ahead - Self.deadlineMargin
+    }
+
+    /// Gives each piece in flight the deadline the stream now knows for it: from the first audio
+    /// (not from when the piece started, as for pieces started before it), after the audio
+    /// really made and the rest at the stream's measured rate. When many streams start at once,
+    /// a stream whose first audio left early and was short needs its second piece before one
+    /// that started later, whatever their first pieces' lengths guessed.
+    private func moveDeadlines() {
+        var ahead = audioMade
+        for piece in inFlight {
+            piece.deadline.move(to: deadline(after: ahead))
+            ahead += estimatedAudio(characters: piece.characters)
+        }
     }
 
     /// Seconds of audio a character makes before the stream has measured its own rate: less than
@@ -317,14 +336,15 @@ final class PipelineState: AudioProducer {
         while inFlight.count < max(stream.engine.parallelism, 1) + min(max(stream.engine.queuedPieces, 0), 8),
             let text = splitter.next(maxLength: pieceLength(piecesStarted))
         {
-            let (piece, voice, speed, deadline) = (String(text), stream.voice, stream.speed, deadline)
+            let (piece, voice, speed, due) = (String(text), stream.voice, stream.speed, deadline)
+            let deadline = PieceDeadline(due)
             let opening: SynthesisOpening? =
                 switch piecesStarted {
                 case 0: .first
                 case 1: firstPieceDue.map { .second(firstDue: $0) }
                 default: nil
                 }
-            if piecesStarted == 0 { firstPieceDue = deadline }
+            if piecesStarted == 0 { firstPieceDue = due }
             piecesStarted += 1
             let engine = stream.engine
             consumed.characters += stream.text.unicodeScalars[consumed.index..<text.startIndex].count
@@ -341,7 +361,7 @@ final class PipelineState: AudioProducer {
             inFlight.append(
                 Piece(
                     text: piece, offset: consumed.characters, characters: piece.unicodeScalars.count, billed: billed,
-                    endsSentence: SentenceSplitter.endsSentence(piece),
+                    endsSentence: SentenceSplitter.endsSentence(piece), deadline: deadline,
                     task: task))
         }
     }

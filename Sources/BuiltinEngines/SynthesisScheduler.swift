@@ -9,8 +9,10 @@ import Glibc
 /// a free thread takes the queued piece with the earliest deadline (`SynthesisDeadline`), so a
 /// stream whose listener is about to run out of audio goes before one with seconds in hand, and
 /// a new stream's first piece (due now) before pieces due later. Pieces with the same deadline
-/// run in the order they came. A piece whose task is cancelled (its client went away) leaves the
-/// queue at once and never runs.
+/// run in the order they came. A deadline may move while its piece waits (`PieceDeadline`: a
+/// stream's first audio tells when its listener really needs the pieces queued before it), so
+/// each pick reads the waiting pieces' deadlines as they are then. A piece whose task is
+/// cancelled (its client went away) leaves the queue at once and never runs.
 ///
 /// While many streams start at once (`pairingThreshold` first pieces waiting), a stream's
 /// second piece counts as due when its first was, so each stream's first two pieces run
@@ -36,7 +38,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
 
     private struct Job {
         let id: UInt64
-        let deadline: ContinuousClock.Instant
+        let deadline: PieceDeadline
         let opening: SynthesisOpening?
         /// Runs the work and resumes its caller: called once, by a worker, outside the lock.
         let run: () -> Void
@@ -60,7 +62,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
     /// started at once (2 threads, `Benchmarks/bench_capacity.py`): see the README.
     public static let pairingPerThread = 32
     private let condition = NSCondition()
-    /// Queued jobs, latest deadline first, so the next to run is the last.
+    /// Queued jobs, in the order they came (their deadlines may move: `takeNext` looks at each).
     private var queue: [Job] = []
     /// How many of `queue` are first pieces.
     private var queuedFirstPieces = 0
@@ -96,7 +98,7 @@ public final class SynthesisScheduler: @unchecked Sendable {
     /// `CancellationError` if the task is cancelled before the work starts, and
     /// `SpeechError.engineFailure` once the scheduler is shutting down.
     public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
-        let deadline = SynthesisDeadline.current ?? .now
+        let deadline = SynthesisDeadline.current ?? PieceDeadline(.now)
         let opening = SynthesisDeadline.opening
         let tally = SynthesisCPUTime.tally
         let id = locked { () -> UInt64 in
@@ -151,33 +153,28 @@ public final class SynthesisScheduler: @unchecked Sendable {
         }
     }
 
-    /// Keeps `queue` ordered latest deadline first; among equal deadlines the earlier job sits
-    /// nearer the end, so it runs first.
     private func enqueue(_ job: Job) {
-        var low = 0
-        var high = queue.count
-        while low < high {
-            let middle = (low + high) / 2
-            if queue[middle].deadline > job.deadline { low = middle + 1 } else { high = middle }
-        }
-        queue.insert(job, at: low)
+        queue.append(job)
         if job.opening == .first { queuedFirstPieces += 1 }
     }
 
-    /// The job a free thread runs next: the earliest deadline (the last in `queue`), except
-    /// that while `pairingThreshold` first pieces wait, a second piece is due when its first
-    /// was (after it, having come after it).
+    /// The job a free thread runs next: the earliest deadline as it is now, the one that came
+    /// first among equals; except that while `pairingThreshold` first pieces wait, a second
+    /// piece is due when its first was (after it, having come after it). One look at each
+    /// waiting job: a few hundred at the most (three per stream).
     private func takeNext() -> Job? {
-        guard var index = queue.indices.last else { return nil }
-        if queuedFirstPieces >= pairingThreshold {
-            var (due, id) = (queue[index].deadline, queue[index].id)
-            for (candidate, job) in queue.enumerated() {
-                guard case .second(let firstDue) = job.opening, firstDue < due || (firstDue == due && job.id < id)
-                else { continue }
-                (index, due, id) = (candidate, firstDue, job.id)
-            }
+        let pairing = queuedFirstPieces >= pairingThreshold
+        func due(_ job: Job) -> (ContinuousClock.Instant, UInt64) {
+            if pairing, case .second(let firstDue) = job.opening { return (firstDue, job.id) }
+            return (job.deadline.instant, job.id)
         }
-        return remove(at: index)
+        guard var next = queue.indices.first else { return nil }
+        var earliest = due(queue[next])
+        for index in queue.indices.dropFirst() {
+            let candidate = due(queue[index])
+            if candidate < earliest { (next, earliest) = (index, candidate) }
+        }
+        return remove(at: next)
     }
 
     private func remove(at index: Int) -> Job {

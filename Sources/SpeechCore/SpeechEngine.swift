@@ -106,10 +106,29 @@ public final class SynthesisCPUTime: Sendable {
 /// it. The audio pipeline sets it around each piece it starts; the built-in engines' scheduler
 /// runs the piece with the earliest deadline first. Unset means now.
 public enum SynthesisDeadline {
-    @TaskLocal public static var current: ContinuousClock.Instant?
+    @TaskLocal public static var current: PieceDeadline?
     /// Which of a stream's opening pieces this is, if one: the scheduler keeps a stream's first
     /// two pieces together while many streams start at once (`SynthesisScheduler`).
     @TaskLocal public static var opening: SynthesisOpening?
+}
+
+/// The moment one piece is needed, as its stream knows it now. A piece started before its
+/// stream's first audio has left is due by a guess (the audio before it at a guessed rate, from
+/// the moment it started); once the audio leaves, the stream moves it to what the listener
+/// really needs (from the first audio, at the stream's measured rate), and the scheduler, which
+/// reads it each time it picks, orders the piece by that.
+public final class PieceDeadline: Sendable {
+    private let due: Mutex<ContinuousClock.Instant>
+
+    public init(_ instant: ContinuousClock.Instant) {
+        due = Mutex(instant)
+    }
+
+    public var instant: ContinuousClock.Instant { due.withLock { $0 } }
+
+    public func move(to instant: ContinuousClock.Instant) {
+        due.withLock { $0 = instant }
+    }
 }
 
 /// A stream's first piece, or its second with the deadline its first had (the moment the stream

@@ -19,10 +19,17 @@ final class ToneEngine: SpeechEngine {
     let secondsPerCharacter: Double
     /// Seconds of silence before and after each piece's tone, as engines leave around an utterance.
     let padding: Double
-    private let state = Mutex(
-        (
-            running: 0, peak: 0, calls: [String](),
-            deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant, opening: SynthesisOpening?)]()))
+    /// What one piece carried when the engine was called with it.
+    struct PieceRecord {
+        let text: String
+        /// Its `SynthesisDeadline` then, and the deadline itself (as it is now: it may have moved).
+        let due: ContinuousClock.Instant?
+        let moving: PieceDeadline?
+        let opening: SynthesisOpening?
+        /// When the engine was called.
+        let at: ContinuousClock.Instant
+    }
+    private let state = Mutex((running: 0, peak: 0, calls: [String](), deadlines: [PieceRecord]()))
 
     init(
         parallelism: Int, queuedPieces: Int = 0, delay: Duration = .milliseconds(20), silentWord: String? = nil,
@@ -38,9 +45,14 @@ final class ToneEngine: SpeechEngine {
 
     var peak: Int { state.withLock { $0.peak } }
     var calls: [String] { state.withLock { $0.calls } }
-    /// Each piece's `SynthesisDeadline` and opening, and when the piece was called.
-    var deadlines: [(due: ContinuousClock.Instant?, at: ContinuousClock.Instant, opening: SynthesisOpening?)] {
-        state.withLock { $0.deadlines }
+    /// Each piece's record, in the order the engine was called.
+    var deadlines: [PieceRecord] { state.withLock { $0.deadlines } }
+
+    /// The records of `pieces` (texts), in that order: pieces started together may reach the
+    /// engine in either order.
+    func records(of pieces: [String]) throws -> [PieceRecord] {
+        let all = deadlines
+        return try pieces.map { text in try #require(all.first { $0.text == text }, "no piece \(text)") }
     }
 
     func synthesize(_ text: String, voice: String, speed: Double) async throws -> PCMAudio {
@@ -48,7 +60,10 @@ final class ToneEngine: SpeechEngine {
             $0.running += 1
             $0.peak = max($0.peak, $0.running)
             $0.calls.append(text)
-            $0.deadlines.append((SynthesisDeadline.current, .now, SynthesisDeadline.opening))
+            $0.deadlines.append(
+                PieceRecord(
+                    text: text, due: SynthesisDeadline.current?.instant, moving: SynthesisDeadline.current,
+                    opening: SynthesisDeadline.opening, at: .now))
         }
         defer { state.withLock { $0.running -= 1 } }
         try await Task.sleep(for: delay)
@@ -91,14 +106,14 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
         let deadlines = engine.deadlines
         let sentences = SentenceSplitter(text).map(String.init)
         try #require(deadlines.count == sentences.count && deadlines.allSatisfy { $0.due != nil })
-        // Before any audio has left, pieces are due at once.
-        for piece in deadlines[0...1] { #expect(piece.due! <= piece.at) }
+        // Before any audio has left, the first piece is due at once.
+        #expect(deadlines[0].due! <= deadlines[0].at)
         // Afterwards each piece is due later than the one before by the audio made in between:
-        // with one piece in flight, piece k starts once piece k - 1 is made (its pause comes
-        // after), and piece k - 1 started once piece k - 2 was made.
-        for k in 3..<sentences.count {
+        // with one piece in flight, piece k starts once piece k - 1 is made, and is moved to
+        // count the pause written after it (the deadlines as they ended).
+        for k in 2..<sentences.count {
             let made = Duration.milliseconds(10 * sentences[k - 1].count) + PipelineState.sentencePause
-            let gap = deadlines[k].due! - deadlines[k - 1].due!
+            let gap = deadlines[k].moving!.instant - deadlines[k - 1].moving!.instant
             #expect(abs((gap - made) / .milliseconds(1)) <= 2, "piece \(k): \(gap) apart, \(made) made")
         }
     }
@@ -108,8 +123,9 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
     @Test func aStreamsFirstTwoPiecesAreMarkedAsItsOpening() async throws {
         let engine = ToneEngine(parallelism: 2, queuedPieces: 1)
         for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {}
-        let pieces = engine.deadlines
-        try #require(pieces.count == SentenceSplitter(text).map(String.init).count)
+        let sentences = SentenceSplitter(text).map(String.init)
+        try #require(engine.deadlines.count == sentences.count)
+        let pieces = try engine.records(of: sentences)
         #expect(pieces[0].opening == .first)
         let firstDue = try #require(pieces[0].due)
         #expect(pieces[1].opening == .second(firstDue: firstDue))
@@ -124,9 +140,10 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
         for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {
             if firstAudioAt == nil { firstAudioAt = .now }
         }
-        let deadlines = engine.deadlines
         let sentences = SentenceSplitter(text).map(String.init)
-        try #require(deadlines.count == sentences.count && deadlines.allSatisfy { $0.due != nil })
+        try #require(engine.deadlines.count == sentences.count)
+        let deadlines = try engine.records(of: sentences)
+        try #require(deadlines.allSatisfy { $0.due != nil })
         let first = try #require(firstAudioAt)
         // The first piece is due at once; the one started beside it only after the first's audio
         // (guessed before anything was measured at less than it made), not at once too.
@@ -148,6 +165,35 @@ let sentencePauseSamples = Int(PipelineState.sentencePause / .milliseconds(1)) *
             #expect(
                 due >= needed - PipelineState.deadlineMargin - PipelineState.sentencePause * 2 - tolerance,
                 "piece \(k) due \(needed - due) before its listener needs it")
+        }
+    }
+
+    /// The pieces started beside the first are due by a guess until the first audio leaves; then
+    /// from it, at the rate the stream really speaks.
+    @Test func aPieceStartedBeforeTheFirstAudioIsThenDueFromIt() async throws {
+        // 60 ms of audio a character, more than the 40 ms guessed; the first audio 300 ms after the start.
+        let engine = ToneEngine(parallelism: 2, queuedPieces: 1, delay: .milliseconds(300), secondsPerCharacter: 0.06)
+        let text = (1...6).map { "Sentence number \($0) is here, and it goes on a while." }.joined(separator: " ")
+        var firstAudioAt: ContinuousClock.Instant?
+        for try await _ in SpeechAudioStream(engine: engine, text: text, voice: "a", speed: 1, format: .pcm) {
+            if firstAudioAt == nil { firstAudioAt = .now }
+        }
+        let sentences = SentenceSplitter(text).map(String.init)
+        try #require(engine.deadlines.count == sentences.count && sentences.count >= 3)
+        let pieces = try engine.records(of: sentences)
+        let first = try #require(firstAudioAt)
+        let audio = sentences.map { Duration.milliseconds(60 * $0.count) }
+        // Pieces 1 and 2 started with the first; once its audio left (the test sees it a little
+        // later than the stream), each is due when a listener who started then has heard what
+        // comes before it (the first piece and its pause; then piece 1 and its pause), less the margin.
+        for (k, before) in [(1, audio[0]), (2, audio[0] + audio[1])] {
+            let started = try #require(pieces[k].due)
+            let now = try #require(pieces[k].moving?.instant)
+            let needed = first + before + PipelineState.sentencePause * k - PipelineState.deadlineMargin
+            #expect(now <= needed, "piece \(k) due \(now - needed) after its listener needs it")
+            #expect(now >= needed - .milliseconds(500), "piece \(k) due \(needed - now) early")
+            // At its start it was due by the guess, from the start: far earlier.
+            #expect(now - started >= .milliseconds(500), "piece \(k) moved by \(now - started)")
         }
     }
 

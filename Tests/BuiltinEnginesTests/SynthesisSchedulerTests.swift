@@ -51,7 +51,7 @@ final class Log: Sendable {
         for (index, (name, deadline)) in pieces.enumerated() {
             tasks.append(
                 Task {
-                    try await SynthesisDeadline.$current.withValue(deadline) {
+                    try await SynthesisDeadline.$current.withValue(deadline.map(PieceDeadline.init)) {
                         try await scheduler.run { order.add(name) }
                     }
                 })
@@ -61,6 +61,32 @@ final class Log: Sendable {
         for task in tasks { try await task.value }
         try await holder.value
         #expect(order.all == ["no deadline", "in 100 s", "in 100 s, later", "in 200 s", "in 300 s"])
+        await scheduler.shutdownGracefully()
+    }
+
+    /// A deadline that moves while its piece waits (its stream's first audio left) moves its turn.
+    @Test func aPieceWhoseDeadlineMovesWhileItWaitsTakesItsNewTurn() async throws {
+        let (scheduler, release, holder) = try await heldScheduler()
+        let order = Log()
+        let now = ContinuousClock.now
+        let pieces = [("A", now + .seconds(100)), ("B", now + .seconds(200)), ("C", now + .seconds(300))].map {
+            ($0.0, PieceDeadline($0.1))
+        }
+        var tasks: [Task<Void, any Error>] = []
+        for (index, (name, deadline)) in pieces.enumerated() {
+            tasks.append(
+                Task {
+                    try await SynthesisDeadline.$current.withValue(deadline) {
+                        try await scheduler.run { order.add(name) }
+                    }
+                })
+            try await eventually { scheduler.queuedCount == index + 1 }
+        }
+        pieces[0].1.move(to: now + .seconds(250))
+        release.signal()
+        for task in tasks { try await task.value }
+        try await holder.value
+        #expect(order.all == ["B", "A", "C"])
         await scheduler.shutdownGracefully()
     }
 
@@ -83,7 +109,7 @@ final class Log: Sendable {
                     tasks.append(
                         Task {
                             try await SynthesisDeadline.$opening.withValue(opening) {
-                                try await SynthesisDeadline.$current.withValue(deadline) {
+                                try await SynthesisDeadline.$current.withValue(PieceDeadline(deadline)) {
                                     try await scheduler.run { order.add(name) }
                                 }
                             }
