@@ -56,11 +56,13 @@ public final class SynthesisScheduler: @unchecked Sendable {
     public static let workerNiceness: Int32 = 5
     /// How many first pieces must wait before a second piece counts as due with its first.
     public let pairingThreshold: Int
-    /// 32 per thread: the built-in voices' first pieces take about 25 ms of a thread for about
-    /// 1.4 s of audio, so 32 per thread are 0.8 s of work, about what a started stream's first
-    /// piece leaves it once the deadline margin is taken. Measured with 100 hibari streams
-    /// started at once (2 threads, `Benchmarks/bench_capacity.py`): see the README.
-    public static let pairingPerThread = 32
+    /// 48 per thread: the built-in voices' first pieces take about 25 ms of a thread for about
+    /// 1.4 s of audio, so 48 per thread are 1.2 s of work, more than a started stream's first
+    /// piece leaves it once the deadline margin is taken. Since deadlines move to the first audio
+    /// (`PieceDeadline`), 100 hibari or Flite streams started at once play without the pairing,
+    /// which cost them ~0.35 s of first byte at 32 per thread; past ~100 it still helps (Flite,
+    /// 120 at once: 1, 1 and 3 stalled without it, none at 48 per thread). See the README.
+    public static let pairingPerThread = 48
     private let condition = NSCondition()
     /// Queued jobs, in the order they came (their deadlines may move: `takeNext` looks at each).
     private var queue: [Job] = []
