@@ -3,8 +3,10 @@
     python3 Benchmarks/model_scheduler.py [--engine hibari|flite] [--streams 64,100] [--pairing 64]
                                           [--opening 2] [--seeds 3] [--dearer 1.0]
 
-Not a measurement: a discrete-event model of what `SynthesisScheduler` and the audio pipeline do,
-for reasoning about orders before trying them on the machine (where one burst says little). It
+Not a measurement: a discrete-event model of what `SynthesisScheduler` and the audio pipeline did
+before a piece's deadline moved with its stream's first audio (`PieceDeadline`, 2026-11-27): its
+deadlines stay as guessed when each piece is started. For reasoning about orders before trying
+them on the machine (where one burst says little). It
 models `threads` workers taking the queued piece with the earliest deadline (ties in the order
 they came); streams of 1,000 characters cut as `PieceSizes` cuts them (24 characters first, each
 next a quarter longer, never across a sentence of ~45 characters), each keeping three pieces in
